@@ -1,0 +1,1 @@
+"""I/O at the edges of the pipeline: files, Kafka, Elasticsearch and the local servers."""

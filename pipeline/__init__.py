@@ -1,0 +1,1 @@
+"""wiredesk: streaming ingestion of news wire feeds (clean, dedup, enrich, index, alert)."""

@@ -1,0 +1,205 @@
+"""What travels on each topic. Every message carries its schema version so a consumer can refuse what it
+does not understand instead of mis-reading it."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION: Literal[1] = 1
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _digest(*parts: str) -> str:
+    # 128 bits: collision-free at any realistic archive size, and short enough to read in a log line.
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def normalise_for_id(text: str) -> str:
+    """Case, Unicode form and whitespace do not make a different article."""
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().casefold()
+
+
+def article_id_for(*, url: str | None, source: str | None, title: str | None, text: str) -> str:
+    """Deterministic id: the same article produced twice gets the same id, hence the same Elasticsearch _id.
+
+    A URL identifies an article on its own; without one, the source and the normalised text do.
+    """
+    if url:
+        return _digest("url", url.strip())
+    return _digest("text", (source or "").casefold(), normalise_for_id(title or ""), normalise_for_id(text))
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ContentType(StrEnum):
+    TEXT = "text"
+    HTML = "html"
+
+
+class RawArticle(Model):
+    """One file as the producer read it (topic: raw)."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    article_id: str
+    origin: str  # where it came from: a file path or a URL, for debugging and the dead-letter queue
+    content_type: ContentType = ContentType.TEXT
+    text: str
+    title: str | None = None
+    source: str | None = None
+    url: str | None = None
+    published_at: datetime | None = None
+    received_at: datetime = Field(default_factory=utcnow)
+
+
+class RemovedLine(Model):
+    text: str
+    rule: str
+
+
+class Attribution(Model):
+    wire_derived: bool = False
+    agencies: tuple[str, ...] = ()
+
+
+class BlockKind(StrEnum):
+    PARAGRAPH = "paragraph"
+    HEADING = "heading"
+
+
+class Block(Model):
+    kind: BlockKind = BlockKind.PARAGRAPH
+    text: str
+
+
+class CleanedArticle(Model):
+    """The article and nothing else (topic: cleaned)."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    article_id: str
+    origin: str
+    source: str | None = None
+    url: str | None = None
+    published_at: datetime | None = None
+    received_at: datetime
+    title: str
+    kicker: str | None = None  # a short tag line above the story, e.g. "Antony Blinken"
+    subtitle: str | None = None
+    blocks: tuple[Block, ...]
+    attribution: Attribution = Attribution()
+    removed: tuple[RemovedLine, ...] = ()
+
+    @property
+    def paragraphs(self) -> tuple[str, ...]:
+        return tuple(b.text for b in self.blocks if b.kind is BlockKind.PARAGRAPH)
+
+    @property
+    def lead(self) -> str:
+        return next(iter(self.paragraphs), "")
+
+    @property
+    def body(self) -> str:
+        return "\n\n".join(b.text for b in self.blocks)
+
+
+class DedupLevel(StrEnum):
+    UNIQUE = "unique"  # the first article of its story
+    EXACT = "exact"  # same normalised text as an earlier article: counted, not indexed again
+    NEAR = "near"  # near-identical wire copy
+    REWRITE = "rewrite"  # a rewrite of the same agency story
+
+
+class DedupInfo(Model):
+    story_id: str
+    is_canonical: bool
+    duplicate_of: str | None = None
+    level: DedupLevel = DedupLevel.UNIQUE
+    fingerprint: str
+    scores: dict[str, float] = {}
+    shared_quotes: tuple[str, ...] = ()
+
+
+class DedupedArticle(Model):
+    """An article with its story assignment (topic: deduped)."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    article: CleanedArticle
+    dedup: DedupInfo
+
+
+class Entity(Model):
+    name: str  # canonical name within the article, e.g. "Antony Blinken" for "Blinken" and "Mr Blinken"
+    label: str  # PERSON, ORG, GPE, LOC, NORP, EVENT, ...
+    mentions: int
+    first_position: int  # character offset of the first mention in the article body
+    salient: bool  # mentioned in the title or the lead
+    aliases: tuple[str, ...] = ()
+    code: str | None = None  # ISO 3166 alpha-2 for countries
+    role: str | None = None  # "Secretary of State" for "Secretary of State Antony Blinken"
+
+
+class Tag(Model):
+    name: str
+    evidence: tuple[str, ...] = ()
+
+
+class EnrichedArticle(Model):
+    """What the index stage writes."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    article: CleanedArticle
+    dedup: DedupInfo
+    entities: tuple[Entity, ...] = ()
+    language: str = "en"
+    tags: tuple[Tag, ...] = ()
+
+
+class OutcomeKind(StrEnum):
+    INDEXED = "indexed"
+    DUPLICATE = "duplicate"
+    DEAD_LETTERED = "dead_lettered"
+
+
+class Outcome(Model):
+    """Exactly one per article id: what became of it (written to the outcomes index)."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    article_id: str
+    outcome: OutcomeKind
+    stage: str
+    source: str | None = None
+    origin: str | None = None
+    story_id: str | None = None
+    duplicate_of: str | None = None
+    reason: str | None = None
+    at: datetime = Field(default_factory=utcnow)
+
+
+class DeadLetter(Model):
+    """A message a stage could not process, with why (topic: dlq). `payload` is the original message value
+    (UTF-8, or base64 when it was not text), so `wiredesk dlq replay` can send it again after a fix."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    article_id: str | None
+    origin: str | None = None
+    stage: str
+    error_class: str
+    message: str
+    attempts: int = 1
+    first_failure_at: datetime = Field(default_factory=utcnow)
+    last_failure_at: datetime = Field(default_factory=utcnow)
+    worker_id: str
+    source_topic: str
+    payload: str
+    payload_encoding: Literal["utf-8", "base64"] = "utf-8"

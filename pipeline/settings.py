@@ -1,0 +1,84 @@
+"""The one settings object. Every knob lives here; read it from the environment with the WIREDESK_ prefix."""
+
+from __future__ import annotations
+
+import socket
+from functools import lru_cache
+from pathlib import Path
+from urllib.parse import urlparse
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="WIREDESK_", frozen=True, extra="ignore")
+
+    # Servers. The defaults are the local "embedded" servers that `wiredesk up` starts.
+    broker_url: str = "kafka://127.0.0.1:9092"
+    search_url: str = "http://127.0.0.1:9200"
+    data_dir: Path = Path(".wiredesk")
+
+    # Identity. worker_id doubles as the Kafka static group-membership id: it must be stable across restarts
+    # of the same worker (so a restart replaces its old member instead of wedging the group) and unique
+    # among live workers. The host name is both on a container or a single machine.
+    app_id: str = "wiredesk"
+    worker_id: str = Field(default_factory=socket.gethostname)
+    # Faust's web server: loopback only, it has no authentication.
+    web_host: str = "127.0.0.1"
+    web_port: int = 6066
+
+    # Topics. raw/deduped/dlq are spread over `partitions` so several workers can share the work.
+    # `cleaned` has a single partition on purpose: every article must meet every candidate duplicate in one
+    # dedup table, and dedup is cheap (thousands of articles/s), so one partition is not the bottleneck.
+    partitions: int = 3
+    topic_raw: str = "wiredesk-raw"
+    topic_cleaned: str = "wiredesk-cleaned"
+    topic_deduped: str = "wiredesk-deduped"
+    topic_dlq: str = "wiredesk-dlq"
+
+    # Elasticsearch.
+    index_name: str = "wiredesk-articles"
+    outcomes_index: str = "wiredesk-outcomes"
+    # 64 articles per bulk request: NER batches well at this size and a bulk of 64 × ~5 KB stays far below
+    # Elasticsearch's 100 MB http.max_content_length.
+    batch_size: int = 64
+    # Wait at most this long to fill a batch, so a lone article is searchable within ~1 s.
+    batch_timeout_s: float = 0.5
+    # Transient failures (Elasticsearch 429/5xx, timeouts) retry with exponential backoff and full jitter,
+    # starting here and capped at retry_max_s, so a server that is down is polled every ~30 s at worst.
+    retry_base_s: float = 0.5
+    retry_max_s: float = 30.0
+    request_timeout_s: float = 30.0
+
+    # Producer. Files above this size are refused: a news article is < 100 KB; 5 MB leaves room for HTML.
+    max_file_bytes: int = 5 * 1024 * 1024
+    watch_interval_s: float = 1.0
+
+    @property
+    def kafka_bootstrap(self) -> str:
+        """host:port list as kafka-python wants it (the broker URL may carry a kafka:// scheme)."""
+        return ",".join(u.split("://", 1)[-1] for u in self.broker_url.split(","))
+
+    @property
+    def kafka_port(self) -> int:
+        return int(self.kafka_bootstrap.split(",")[0].rsplit(":", 1)[1])
+
+    @property
+    def search_port(self) -> int:
+        return urlparse(self.search_url).port or 9200
+
+    @property
+    def all_topics(self) -> dict[str, int]:
+        """Every topic the pipeline uses, with its partition count (topics are always created explicitly)."""
+        return {
+            self.topic_raw: self.partitions,
+            self.topic_cleaned: 1,
+            self.topic_deduped: self.partitions,
+            self.topic_dlq: self.partitions,
+        }
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
