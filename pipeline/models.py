@@ -130,12 +130,20 @@ class DedupInfo(Model):
     shared_quotes: tuple[str, ...] = ()
 
 
+class StoryUpdate(Model):
+    """Another article whose story facts changed because of this one (e.g. it lost the canonical role)."""
+
+    article_id: str
+    dedup: DedupInfo
+
+
 class DedupedArticle(Model):
     """An article with its story assignment (topic: deduped)."""
 
     schema_version: Literal[1] = SCHEMA_VERSION
     article: CleanedArticle
     dedup: DedupInfo
+    story_updates: tuple[StoryUpdate, ...] = ()
 
 
 class Entity(Model):

@@ -1,0 +1,129 @@
+"""Elasticsearch I/O: set up the indices, write bulks until every item has a final fate, search."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Sequence
+from typing import Any
+
+from elastic_transport import ConnectionError as TransportConnectionError
+from elastic_transport import ConnectionTimeout
+from elasticsearch import ApiError, AsyncElasticsearch, Elasticsearch
+
+from pipeline.errors import TransientError
+from pipeline.index import (
+    OUTCOME_MAPPING,
+    ItemFate,
+    ItemResult,
+    article_template,
+    classify,
+    first_index,
+)
+from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def backoff_s(attempt: int, base: float, cap: float) -> float:
+    """Exponential backoff with full jitter: many workers retrying a recovering server do not stampede it."""
+    return random.uniform(0, min(cap, base * 2**attempt))
+
+
+def setup_indices(es: Elasticsearch, settings: Settings) -> None:
+    """Template, first versioned index behind the write alias, outcomes index. Safe to run again."""
+    es.indices.put_index_template(name=settings.index_name, **article_template(settings.index_name))
+    if not es.indices.exists_alias(name=settings.index_name):
+        if es.indices.exists(index=settings.index_name):
+            raise RuntimeError(f"{settings.index_name} is an index, not an alias: reindex it behind the alias first")
+        es.indices.create(
+            index=first_index(settings.index_name), aliases={settings.index_name: {"is_write_index": True}}
+        )
+    if not es.indices.exists(index=settings.outcomes_index):
+        es.indices.create(
+            index=settings.outcomes_index,
+            settings={"number_of_shards": 1, "number_of_replicas": 0},
+            mappings=OUTCOME_MAPPING,
+        )
+
+
+def sync_client(settings: Settings) -> Elasticsearch:
+    return Elasticsearch(settings.search_url, request_timeout=settings.request_timeout_s)
+
+
+class SearchSink:
+    """Writes bulks; retries what the server could not take; returns every item's final fate."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.es = AsyncElasticsearch(settings.search_url, request_timeout=settings.request_timeout_s)
+
+    async def close(self) -> None:
+        await self.es.close()
+
+    async def setup(self) -> None:
+        # Index set-up is rare and small: the sync client keeps one code path for the CLI and the worker.
+        attempt = 0
+        while True:
+            try:
+                await asyncio.to_thread(setup_indices, sync_client(self.settings), self.settings)
+                return
+            except (TransportConnectionError, ConnectionTimeout) as exc:
+                delay = backoff_s(attempt, self.settings.retry_base_s, self.settings.retry_max_s)
+                log.warning("search server not reachable (%s); retrying set-up in %.1f s", exc, delay)
+                await asyncio.sleep(delay)
+                attempt += 1
+
+    async def _bulk_once(self, actions: Sequence[dict[str, Any]]) -> list[ItemResult]:
+        body: list[dict[str, Any]] = []
+        for action in actions:
+            meta = {"_index": action["_index"], "_id": action["_id"]}
+            op = action["_op_type"]
+            body.append({op: meta})
+            body.append({"doc": action["doc"]} if op == "update" else action["_source"])
+        try:
+            resp = await self.es.bulk(operations=body)
+        except (TransportConnectionError, ConnectionTimeout) as exc:
+            raise TransientError(f"search server unreachable: {exc}") from exc
+        except ApiError as exc:
+            if exc.meta.status == 429 or exc.meta.status >= 500:
+                raise TransientError(f"search server answered {exc.meta.status}: {exc.message}") from exc
+            raise
+        results = []
+        for item in resp["items"]:
+            ((op, detail),) = item.items()
+            results.append(classify(detail.get("status", 500), detail.get("error"), op))
+        return results
+
+    async def write(self, actions: Sequence[dict[str, Any]]) -> list[ItemResult]:
+        """Send `actions`; items the server could not take (429/5xx, or the whole request failed) are sent
+        again with backoff until each is accepted or refused for good. Waiting here is the backpressure:
+        the stream does not consume while its batch is not written."""
+        final: list[ItemResult | None] = [None] * len(actions)
+        todo = list(range(len(actions)))
+        attempt = 0
+        while todo:
+            try:
+                results = await self._bulk_once([actions[i] for i in todo])
+            except TransientError as exc:
+                results = [ItemResult(ItemFate.RETRY, 503, str(exc))] * len(todo)
+            retry = []
+            for i, result in zip(todo, results, strict=True):
+                if result.fate is ItemFate.RETRY:
+                    retry.append(i)
+                else:
+                    final[i] = result
+            if retry:
+                delay = backoff_s(attempt, self.settings.retry_base_s, self.settings.retry_max_s)
+                log.warning(
+                    "%d of %d bulk items not accepted (%s); retrying in %.1f s",
+                    len(retry),
+                    len(todo),
+                    results[0].reason[:200],
+                    delay,
+                )
+                await asyncio.sleep(delay)
+                attempt += 1
+            todo = retry
+        return [r for r in final if r is not None]

@@ -1,0 +1,173 @@
+"""`wiredesk run`: the whole pipeline on the local servers, for a person at a terminal."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from connectors import servers
+from connectors.elastic import sync_client
+from connectors.producer import ArticleProducer, Summary, watch
+from connectors.progress import send_with_progress
+from connectors.worker import prepare_search
+from pipeline.settings import Settings
+
+# Seconds a worker gets to finish its batch and commit after SIGTERM before it is killed.
+STOP_GRACE_S = 30.0
+
+
+class WorkerDied(RuntimeError):
+    pass
+
+
+def start_worker(settings: Settings) -> tuple[subprocess.Popen[bytes], Path]:
+    log_path = settings.data_dir / f"worker-{settings.worker_id}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "pipeline.cli", "worker"],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=os.environ.copy(),
+        )
+    return proc, log_path
+
+
+def stop_worker(proc: subprocess.Popen[bytes]) -> int:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(STOP_GRACE_S)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return proc.returncode
+
+
+def wait_for_outcomes(
+    settings: Settings, ids: Sequence[str], proc: subprocess.Popen[bytes] | None, timeout_s: float, console: Console
+) -> dict[str, dict[str, Any]]:
+    """Poll the outcome ledger until every id has an outcome; show progress; fail fast if the worker dies."""
+    es = sync_client(settings)
+    wanted = list(dict.fromkeys(ids))
+    found: dict[str, dict[str, Any]] = {}
+    deadline = time.monotonic() + timeout_s
+    with Progress(
+        TextColumn("processing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("wait", total=len(wanted))
+        while len(found) < len(wanted):
+            if proc is not None and proc.poll() is not None:
+                raise WorkerDied(f"the worker exited with code {proc.returncode}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"{len(wanted) - len(found)} of {len(wanted)} articles still in flight after {timeout_s:.0f} s"
+                )
+            missing = [i for i in wanted if i not in found]
+            es.indices.refresh(index=settings.outcomes_index)
+            for doc in es.mget(index=settings.outcomes_index, ids=missing)["docs"]:
+                if doc.get("found"):
+                    found[doc["_id"]] = doc["_source"]
+            bar.update(task, completed=len(found))
+            if len(found) < len(wanted):
+                time.sleep(0.3)
+    return found
+
+
+def show(settings: Settings, outcomes: dict[str, dict[str, Any]], out: Console) -> None:
+    es = sync_client(settings)
+    es.indices.refresh(index=settings.index_name)
+    for article_id, outcome in outcomes.items():
+        kind = outcome["outcome"]
+        if kind != "indexed":
+            detail = outcome.get("duplicate_of") or outcome.get("reason") or ""
+            out.print(f"[yellow]{kind}[/] {escape(outcome.get('origin') or article_id)} {escape(detail)}")
+            continue
+        doc = es.get(index=settings.index_name, id=article_id, source_excludes=["body", "cleaning.removed"])["_source"]
+        dedup = doc.get("dedup", {})
+        out.print(f"[green]indexed[/] [bold]{escape(doc['title'])}[/]")
+        out.print(
+            f"  {escape(doc.get('origin') or '')} · source {escape(doc.get('source') or 'unknown')} · "
+            f"story {doc['story_id']} ({dedup.get('level')}{', canonical' if dedup.get('is_canonical') else ''})"
+        )
+        by_label: dict[str, list[str]] = {}
+        for ent in doc.get("entities", []):
+            by_label.setdefault(ent["label"], []).append(ent["name"])
+        for label, names in sorted(by_label.items()):
+            out.print(f"  {label:<8} {escape(', '.join(names))}")
+        if doc.get("tags"):
+            out.print(f"  tags     {', '.join(doc['tags'])}")
+
+
+def _ingest(
+    settings: Settings,
+    summary: Summary,
+    proc: subprocess.Popen[bytes],
+    timeout_s: float,
+    console: Console,
+    out: Console,
+) -> None:
+    if summary.sent:
+        show(settings, wait_for_outcomes(settings, summary.sent, proc, timeout_s, console), out)
+
+
+def run_local(
+    settings: Settings,
+    *,
+    seeds_dir: Path,
+    inbox_dir: Path,
+    once: bool,
+    timeout_s: float,
+    console: Console,
+    out: Console,
+) -> int:
+    console.print("starting the local servers …")
+    started = servers.up(settings)
+    prepare_search(settings)
+    proc, log_path = start_worker(settings)
+    console.print(f"worker started (pid {proc.pid}, log {log_path})")
+    producer = ArticleProducer(settings)
+    try:
+        summary = send_with_progress(producer, [seeds_dir], console) if seeds_dir.exists() else Summary()
+        _ingest(settings, summary, proc, timeout_s, console, out)
+        if once:
+            return 0
+        console.print(
+            f"\nwatching {inbox_dir}/ — drop article files there; Ctrl-C stops. Search with: wiredesk search QUERY"
+        )
+
+        def report(s: Summary) -> None:
+            for path, reason in s.dead_lettered:
+                out.print(f"[yellow]dead-lettered[/] {escape(path)}: {escape(reason)}")
+            _ingest(settings, s, proc, timeout_s, console, out)
+
+        watch(settings, inbox_dir, producer, report)
+        return 0
+    except KeyboardInterrupt:
+        return 0
+    except (WorkerDied, TimeoutError) as exc:
+        console.print(f"[red]{exc}[/] — last lines of {log_path}:")
+        console.print(escape("\n".join(log_path.read_text(errors="replace").splitlines()[-30:])))
+        return 1
+    finally:
+        producer.close()
+        code = stop_worker(proc)
+        console.print(f"worker stopped (exit {code})")
+        if started:
+            servers.down(settings)
+            console.print("local servers stopped")

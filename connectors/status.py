@@ -1,0 +1,94 @@
+"""`wiredesk status`: are the servers up, how much is in each topic, what became of every article."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kafka import KafkaConsumer, TopicPartition
+from rich.console import Console
+from rich.table import Table
+
+from connectors import servers
+from connectors.elastic import sync_client
+from pipeline.settings import Settings
+
+
+def topic_sizes(settings: Settings) -> dict[str, int]:
+    """Messages ever written per topic (end offsets; the local server keeps everything)."""
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=5000)
+    try:
+        sizes = {}
+        for topic in settings.all_topics:
+            tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+            sizes[topic] = sum(consumer.end_offsets(tps).values()) if tps else 0
+        return sizes
+    finally:
+        consumer.close()
+
+
+def pipeline_lag(settings: Settings) -> int:
+    """Messages written to the pipeline's input topics that the workers have not committed yet."""
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap, group_id=settings.app_id, request_timeout_ms=5000
+    )
+    try:
+        lag = 0
+        for topic in (settings.topic_raw, settings.topic_cleaned, settings.topic_deduped):
+            tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+            for tp, end in consumer.end_offsets(tps).items():
+                lag += end - (consumer.committed(tp) or 0)
+        return lag
+    finally:
+        consumer.close()
+
+
+def outcome_counts(settings: Settings) -> dict[str, int]:
+    es = sync_client(settings)
+    if not es.indices.exists(index=settings.outcomes_index):
+        return {}
+    resp = es.search(index=settings.outcomes_index, size=0, aggs={"o": {"terms": {"field": "outcome"}}})
+    return {b["key"]: b["doc_count"] for b in resp["aggregations"]["o"]["buckets"]}
+
+
+def collect(settings: Settings) -> dict[str, Any]:
+    state = servers.state(settings)
+    report: dict[str, Any] = {
+        "servers": {
+            "kafka": state.kafka,
+            "elasticsearch": state.search,
+            "broker_url": settings.broker_url,
+            "search_url": settings.search_url,
+        },
+    }
+    if state.kafka:
+        report["topics"] = topic_sizes(settings)
+    if state.search:
+        counts = outcome_counts(settings)
+        report["outcomes"] = counts
+    if state.kafka:
+        # Re-sending an article adds a raw message but not an outcome (outcomes are per article id), so
+        # what is in flight is the workers' uncommitted backlog, not a difference of counts.
+        report["in_flight"] = pipeline_lag(settings)
+    return report
+
+
+def render(report: dict[str, Any], out: Console) -> None:
+    srv = report["servers"]
+    mark = {True: "[green]up[/]", False: "[red]down[/]"}
+    out.print(
+        f"Kafka {srv['broker_url']}: {mark[srv['kafka']]}   Elasticsearch {srv['search_url']}: "
+        f"{mark[srv['elasticsearch']]}"
+    )
+    if "topics" in report:
+        table = Table("topic", "messages", title="topics")
+        for name, size in report["topics"].items():
+            table.add_row(name, f"{size:,}")
+        out.print(table)
+    if "outcomes" in report:
+        o = report["outcomes"]
+        out.print(
+            f"outcomes: indexed {o.get('indexed', 0):,} · duplicates {o.get('duplicate', 0):,} · "
+            f"dead-lettered {o.get('dead_lettered', 0):,}"
+        )
+    if "in_flight" in report:
+        out.print(f"in flight (messages not yet committed by the workers): {report['in_flight']:,}")

@@ -1,0 +1,37 @@
+"""Start one Faust worker for the pipeline."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import faust
+from elastic_transport import TransportError
+
+from connectors.elastic import setup_indices, sync_client
+from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def prepare_search(settings: Settings, timeout_s: float = 120.0) -> None:
+    """Index template and indices before the first document; wait for a search server that is starting."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            setup_indices(sync_client(settings), settings)
+            return
+        except TransportError as exc:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"search server {settings.search_url} not reachable: {exc}") from exc
+            time.sleep(1.0)
+
+
+def run_worker(settings: Settings, loglevel: str = "info") -> None:
+    from pipeline.app import Wiring
+
+    prepare_search(settings)
+    wiring = Wiring(settings)
+    wiring.warm_up()
+    worker = faust.Worker(wiring.app, loglevel=loglevel, quiet=True)
+    worker.execute_from_commandline()

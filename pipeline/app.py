@@ -1,0 +1,235 @@
+"""Faust wiring. Each agent is a thin loop around a pure stage; it acknowledges a message only after the
+stage's output is handed on (Faust flushes the producer before it commits offsets), so delivery is
+at-least-once, and a message a stage cannot process is dead-lettered, never dropped.
+
+    raw ──clean──▶ cleaned (1 partition) ──dedup──▶ deduped ──enrich+index──▶ Elasticsearch
+      └──────────────┴─────────── dlq ◀──────────────┘        └─▶ outcomes ledger
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import faust
+import mode
+
+from connectors.elastic import SearchSink
+from pipeline import batch
+from pipeline.clean import clean
+from pipeline.dedup import Deduplicator, dedup
+from pipeline.enrich import enrich, load_nlp
+from pipeline.fate import dead_letter, headers
+from pipeline.index import outcome_actions
+from pipeline.models import (
+    CleanedArticle,
+    DeadLetter,
+    DedupedArticle,
+    EnrichedArticle,
+    Outcome,
+    OutcomeKind,
+    RawArticle,
+    StoryUpdate,
+)
+from pipeline.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings) -> faust.App:
+    datadir = settings.data_dir / "faust" / settings.worker_id
+    datadir.mkdir(parents=True, exist_ok=True)
+    app = faust.App(
+        settings.app_id,
+        broker=settings.broker_url,
+        # Tables live in memory and are rebuilt from their changelog topic on start: no local disk state
+        # that could disagree with Kafka.
+        store="memory://",
+        datadir=str(datadir),
+        # Static membership: a worker that crashed and restarts with the same id takes its old place at
+        # once; without it the local broker never expires the dead member and the group wedges.
+        consumer_group_instance_id=settings.worker_id,
+        web_bind=settings.web_host,
+        web_host=settings.web_host,
+        web_port=settings.web_port,
+        producer_acks=-1,
+        consumer_auto_offset_reset="earliest",
+        topic_partitions=settings.partitions,
+        # Commit acknowledged offsets every second: at most a second of work is redone after a crash.
+        broker_commit_interval=1.0,
+        # Bounded read-ahead per partition: when Elasticsearch is slow the buffers fill and Faust pauses
+        # fetching, instead of holding an unbounded backlog in memory.
+        stream_buffer_maxsize=settings.batch_size * 4,
+        # An agent that crashes outside the per-message handling takes the worker down with a non-zero
+        # exit, instead of the worker living on with a dead agent.
+        agent_supervisor=mode.CrashingSupervisor,
+    )
+    return app
+
+
+class Wiring:
+    """Topics, table, sink and the agents, built for one Settings."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.app = app = create_app(settings)
+        raw = dict(key_serializer="raw", value_serializer="raw")
+        self.raw_topic = app.topic(settings.topic_raw, partitions=settings.partitions, **raw)
+        self.cleaned_topic = app.topic(settings.topic_cleaned, partitions=1, **raw)
+        self.deduped_topic = app.topic(settings.topic_deduped, partitions=settings.partitions, **raw)
+        self.dlq_topic = app.topic(settings.topic_dlq, partitions=settings.partitions, **raw)
+        # The dedup state: one JSON record per article in the window, replicated to a changelog topic.
+        self.dedup_table = app.Table("dedup-state", partitions=1, key_type=str, value_type=str)
+        self.sink = SearchSink(settings)
+        self._deduplicator: Deduplicator | None = None
+        self._nlp: Any = None
+
+        app.agent(self.raw_topic, name="clean")(self.clean_agent)
+        app.agent(self.cleaned_topic, name="dedup")(self.dedup_agent)
+        app.agent(self.deduped_topic, name="index")(self.index_agent)
+        app.agent(self.dlq_topic, name="ledger")(self.ledger_agent)
+        app.on_partitions_revoked.connect(self._on_revoked)
+
+    async def _on_revoked(self, *args: Any, **kwargs: Any) -> None:
+        # The derived dedup index must be rebuilt from the table once partitions come back.
+        self._deduplicator = None
+
+    def deduplicator(self) -> Deduplicator:
+        if self._deduplicator is None:
+            self._deduplicator = Deduplicator(self.dedup_table)
+        return self._deduplicator
+
+    def warm_up(self) -> None:
+        """Load the NER model before consuming, so the first batch is not slow and a broken model fails fast."""
+        self._nlp = load_nlp()
+
+    async def to_dlq(
+        self,
+        payload: bytes,
+        exc: BaseException,
+        *,
+        stage: str,
+        source_topic: str,
+        article_id: str | None = None,
+        origin: str | None = None,
+    ) -> None:
+        letter = dead_letter(
+            payload,
+            exc,
+            stage=stage,
+            worker_id=self.settings.worker_id,
+            source_topic=source_topic,
+            article_id=article_id,
+            origin=origin,
+        )
+        log.warning("dead-lettered %s at %s: %s: %s", article_id or origin, stage, letter.error_class, letter.message)
+        await self.dlq_topic.send(
+            key=(article_id or origin or "").encode(), value=letter.model_dump_json().encode(), headers=headers(letter)
+        )
+
+    async def clean_agent(self, stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.noack().events():
+            payload: bytes = event.value
+            try:
+                raw = RawArticle.model_validate_json(payload)
+                cleaned = clean(raw)
+            except Exception as exc:
+                await self.to_dlq(
+                    payload,
+                    exc,
+                    stage="clean",
+                    source_topic=self.settings.topic_raw,
+                    article_id=_key(event),
+                    origin=None,
+                )
+            else:
+                await self.cleaned_topic.send(key=cleaned.article_id.encode(), value=cleaned.model_dump_json().encode())
+            await stream.ack(event)
+
+    async def dedup_agent(self, stream: faust.StreamT[bytes]) -> None:
+        async for event in stream.noack().events():
+            payload: bytes = event.value
+            try:
+                article = CleanedArticle.model_validate_json(payload)
+                result = dedup(article, self.deduplicator())
+                out = DedupedArticle(
+                    article=article,
+                    dedup=result.info,
+                    story_updates=tuple(StoryUpdate(article_id=a, dedup=d) for a, d in result.updates),
+                )
+            except Exception as exc:
+                await self.to_dlq(
+                    payload, exc, stage="dedup", source_topic=self.settings.topic_cleaned, article_id=_key(event)
+                )
+            else:
+                await self.deduped_topic.send(key=article.article_id.encode(), value=out.model_dump_json().encode())
+            await stream.ack(event)
+
+    async def _enrich(self, items: Sequence[DedupedArticle]) -> list[EnrichedArticle]:
+        # NER is CPU-bound: in a thread, so the event loop keeps heart-beating to the broker meanwhile.
+        return await asyncio.to_thread(enrich, items, self._nlp)
+
+    async def index_agent(self, stream: faust.StreamT[bytes]) -> None:
+        s = self.settings
+        async for events in stream.noack_take(s.batch_size, within=s.batch_timeout_s):
+
+            async def to_dlq(payload: bytes, exc: BaseException, aid: str | None, origin: str | None) -> None:
+                await self.to_dlq(
+                    payload, exc, stage="index", source_topic=s.topic_deduped, article_id=aid, origin=origin
+                )
+
+            report = await batch.index_batch(
+                [e.value for e in events],
+                enrich=self._enrich,
+                sink=self.sink,
+                to_dlq=to_dlq,
+                index_name=s.index_name,
+                outcomes_index=s.outcomes_index,
+            )
+            log.info(
+                "batch of %d: indexed %d, duplicates %d, dead-lettered %d",
+                len(events),
+                report.indexed,
+                report.duplicates,
+                report.dead_lettered,
+            )
+            for event in events:
+                await stream.ack(event)
+
+    async def ledger_agent(self, stream: faust.StreamT[bytes]) -> None:
+        """Records a dead-lettered outcome for every dead letter, whichever stage (or the producer) sent it."""
+        s = self.settings
+        async for events in stream.noack_take(s.batch_size, within=s.batch_timeout_s):
+            outcomes = []
+            for event in events:
+                try:
+                    letter = DeadLetter.model_validate_json(event.value)
+                except Exception:
+                    log.error("unreadable message on %s at offset %s", s.topic_dlq, event.message.offset)
+                    continue
+                outcomes.append(_dead_outcome(letter))
+            if outcomes:
+                await self.sink.write(outcome_actions(s.outcomes_index, outcomes))
+            for event in events:
+                await stream.ack(event)
+
+
+def _key(event: Any) -> str | None:
+    key = event.key
+    return key.decode("utf-8", "replace") if isinstance(key, bytes) else None
+
+
+def _dead_outcome(letter: DeadLetter) -> Outcome:
+    # A file refused by the producer has no article id: its path names it.
+    article_id = letter.article_id or hashlib.sha256((letter.origin or letter.payload).encode()).hexdigest()[:32]
+    return Outcome(
+        article_id=article_id,
+        outcome=OutcomeKind.DEAD_LETTERED,
+        stage=letter.stage,
+        origin=letter.origin,
+        reason=f"{letter.error_class}: {letter.message}",
+        at=letter.last_failure_at,
+    )

@@ -1,0 +1,133 @@
+"""One batch of the index stage: every message in it leaves with exactly one outcome — indexed, merged as
+an exact duplicate, or dead-lettered with a reason. Kafka-free: the sink and the dead-letter queue are
+passed in, so this is tested without a broker."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from pydantic import ValidationError
+
+from pipeline.index import ItemFate, ItemResult, index_action, outcome_actions, story_update_action, to_document
+from pipeline.models import DedupedArticle, DedupLevel, EnrichedArticle, Outcome, OutcomeKind, utcnow
+
+log = logging.getLogger(__name__)
+STAGE = "index"
+
+
+class Sink(Protocol):
+    async def write(self, actions: Sequence[dict[str, Any]]) -> list[ItemResult]: ...
+
+
+# (original message bytes, the exception, article id, origin) -> sends a dead letter
+DeadLetterFn = Callable[[bytes, BaseException, str | None, str | None], Awaitable[None]]
+EnrichFn = Callable[[Sequence[DedupedArticle]], Awaitable[list[EnrichedArticle]]]
+
+
+@dataclass
+class BatchReport:
+    indexed: int = 0
+    duplicates: int = 0
+    dead_lettered: int = 0
+
+
+class DocumentRejected(Exception):
+    """Elasticsearch refused the document itself (mapping or parsing error)."""
+
+
+async def index_batch(
+    payloads: Sequence[bytes],
+    *,
+    enrich: EnrichFn,
+    sink: Sink,
+    to_dlq: DeadLetterFn,
+    index_name: str,
+    outcomes_index: str,
+    now: Callable[[], datetime] = utcnow,
+) -> BatchReport:
+    report = BatchReport()
+    parsed: list[tuple[bytes, DedupedArticle]] = []
+    for payload in payloads:
+        try:
+            parsed.append((payload, DedupedArticle.model_validate_json(payload)))
+        except ValidationError as exc:
+            await to_dlq(payload, exc, None, None)
+            report.dead_lettered += 1
+
+    outcomes: list[Outcome] = []
+    fresh: list[tuple[bytes, DedupedArticle]] = []
+    for payload, item in parsed:
+        if item.dedup.level is DedupLevel.EXACT:
+            outcomes.append(_outcome(item, OutcomeKind.DUPLICATE))
+            report.duplicates += 1
+        else:
+            fresh.append((payload, item))
+
+    enriched = await _enrich_isolating_failures(fresh, enrich, to_dlq, report)
+    indexed_at = now()
+    actions = [index_action(index_name, to_document(e, indexed_at)) for _, _, e in enriched]
+    results = await sink.write(actions) if actions else []
+    accepted: list[DedupedArticle] = []
+    for (payload, item, e), result in zip(enriched, results, strict=True):
+        if result.fate is ItemFate.OK:
+            outcomes.append(_outcome(item, OutcomeKind.INDEXED))
+            accepted.append(item)
+            report.indexed += 1
+        else:
+            reason = f"Elasticsearch refused the document ({result.status}): {result.reason}"
+            await to_dlq(payload, DocumentRejected(reason), e.article.article_id, e.article.origin)
+            report.dead_lettered += 1
+
+    # Story changes for other articles go after the articles themselves, so an update never precedes the
+    # document it updates within this batch.
+    updates = [story_update_action(index_name, u.article_id, u.dedup) for item in accepted for u in item.story_updates]
+    for result in await sink.write(updates) if updates else []:
+        if result.fate is not ItemFate.OK:
+            log.info("story update not applied (%s): %s", result.status, result.reason)
+
+    # The ledger last: an outcome says "indexed" only once the document is in.
+    for result in await sink.write(outcome_actions(outcomes_index, outcomes)) if outcomes else []:
+        if result.fate is not ItemFate.OK:
+            log.error("outcome record refused (%s): %s", result.status, result.reason)
+    return report
+
+
+async def _enrich_isolating_failures(
+    fresh: list[tuple[bytes, DedupedArticle]], enrich: EnrichFn, to_dlq: DeadLetterFn, report: BatchReport
+) -> list[tuple[bytes, DedupedArticle, EnrichedArticle]]:
+    """Enrich the batch at once; if that fails, article by article, so one poison article is dead-lettered
+    alone and the rest of the batch goes on."""
+    if not fresh:
+        return []
+    try:
+        done = await enrich([i for _, i in fresh])
+        return [(p, i, e) for (p, i), e in zip(fresh, done, strict=True)]
+    except Exception:
+        log.exception("batch enrichment failed; retrying article by article to isolate the cause")
+    out = []
+    for payload, item in fresh:
+        try:
+            (enriched,) = await enrich([item])
+        except Exception as exc:
+            await to_dlq(payload, exc, item.article.article_id, item.article.origin)
+            report.dead_lettered += 1
+        else:
+            out.append((payload, item, enriched))
+    return out
+
+
+def _outcome(item: DedupedArticle, kind: OutcomeKind) -> Outcome:
+    a = item.article
+    return Outcome(
+        article_id=a.article_id,
+        outcome=kind,
+        stage="dedup" if kind is OutcomeKind.DUPLICATE else STAGE,
+        source=a.source,
+        origin=a.origin,
+        story_id=item.dedup.story_id,
+        duplicate_of=item.dedup.duplicate_of,
+    )
