@@ -29,7 +29,7 @@ def topic_sizes(settings: Settings) -> dict[str, int]:
 def pipeline_lag(settings: Settings) -> int:
     """Messages written to the pipeline's input topics that the workers have not committed yet."""
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, group_id=settings.app_id, request_timeout_ms=5000
+        bootstrap_servers=settings.kafka_bootstrap, group_id=settings.app_id, enable_auto_commit=False
     )
     try:
         lag = 0
