@@ -9,7 +9,6 @@ at-least-once, and a message a stage cannot process is dead-lettered, never drop
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 from collections.abc import Sequence
 from typing import Any
@@ -22,7 +21,7 @@ from pipeline import batch
 from pipeline.clean import clean
 from pipeline.dedup import Deduplicator, dedup
 from pipeline.enrich import enrich, load_nlp
-from pipeline.fate import dead_letter, headers
+from pipeline.fate import dead_letter, headers, outcome_id
 from pipeline.index import outcome_actions
 from pipeline.models import (
     CleanedArticle,
@@ -83,6 +82,7 @@ class Wiring:
         self.cleaned_topic = self._topic(settings.topic_cleaned, 1)
         self.deduped_topic = self._topic(settings.topic_deduped, settings.partitions)
         self.dlq_topic = self._topic(settings.topic_dlq, settings.partitions)
+        self.stories_topic = self._topic(settings.topic_stories, settings.partitions)
         # The dedup state: one JSON record per article in the window, replicated to a changelog topic.
         self.dedup_table = app.Table("dedup-state", partitions=1, key_type=str, value_type=str)
         self.sink = SearchSink(settings)
@@ -196,6 +196,8 @@ class Wiring:
                 index_name=s.index_name,
                 outcomes_index=s.outcomes_index,
             )
+            for item in report.new_stories:
+                await self.stories_topic.send(key=item.dedup.story_id.encode(), value=item.model_dump_json().encode())
             log.info(
                 "batch of %d: indexed %d, duplicates %d, dead-lettered %d",
                 len(events),
@@ -230,10 +232,8 @@ def _key(event: Any) -> str | None:
 
 
 def _dead_outcome(letter: DeadLetter) -> Outcome:
-    # A file refused by the producer has no article id: its path names it.
-    article_id = letter.article_id or hashlib.sha256((letter.origin or letter.payload).encode()).hexdigest()[:32]
     return Outcome(
-        article_id=article_id,
+        article_id=outcome_id(letter),
         outcome=OutcomeKind.DEAD_LETTERED,
         stage=letter.stage,
         origin=letter.origin,

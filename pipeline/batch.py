@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -33,6 +33,8 @@ class BatchReport:
     indexed: int = 0
     duplicates: int = 0
     dead_lettered: int = 0
+    # Articles indexed as the first of their story: the ones alert rules are evaluated on.
+    new_stories: list[DedupedArticle] = field(default_factory=list)
 
 
 class DocumentRejected(Exception):
@@ -77,6 +79,8 @@ async def index_batch(
             outcomes.append(_outcome(item, OutcomeKind.INDEXED))
             accepted.append(item)
             report.indexed += 1
+            if item.dedup.level is DedupLevel.UNIQUE:
+                report.new_stories.append(item)
         else:
             reason = f"Elasticsearch refused the document ({result.status}): {result.reason}"
             await to_dlq(payload, DocumentRejected(reason), e.article.article_id, e.article.origin)

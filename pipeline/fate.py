@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 
 from pipeline.models import DeadLetter, utcnow
 
@@ -37,6 +38,15 @@ def dead_letter(
         payload=text,
         payload_encoding="utf-8" if encoding == "utf-8" else "base64",
     )
+
+
+def outcome_id(letter: DeadLetter) -> str:
+    """The outcome record's id: the article id, or for a file refused before it had one, its path."""
+    return letter.article_id or origin_id(letter.origin or letter.payload)
+
+
+def origin_id(origin: str) -> str:
+    return hashlib.sha256(origin.encode()).hexdigest()[:32]
 
 
 def headers(letter: DeadLetter) -> list[tuple[str, bytes]]:

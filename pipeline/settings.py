@@ -36,10 +36,23 @@ class Settings(BaseSettings):
     topic_cleaned: str = "wiredesk-cleaned"
     topic_deduped: str = "wiredesk-deduped"
     topic_dlq: str = "wiredesk-dlq"
+    # One message per new story (its first indexed article): alert rules are evaluated on these only, so an
+    # alert fires once per story, not once per outlet.
+    topic_stories: str = "wiredesk-stories"
+    topic_alerts: str = "wiredesk-alerts"
 
     # Elasticsearch.
     index_name: str = "wiredesk-articles"
     outcomes_index: str = "wiredesk-outcomes"
+    alerts_index: str = "wiredesk-alerts"
+
+    # Alerting: rules file, and where alerts go besides the alerts topic and index.
+    alert_rules_path: Path = Path("alerts.yml")
+    alerts_jsonl_path: Path | None = None  # default: <data_dir>/alerts.jsonl
+    webhook_url: str | None = None
+    # Webhook deliveries retry with the same backoff as Elasticsearch, at most this many times, so one dead
+    # endpoint delays a story's alert by at most ~1 min and never blocks the stream for good.
+    webhook_attempts: int = 5
     # 64 articles per bulk request: NER batches well at this size and a bulk of 64 × ~5 KB stays far below
     # Elasticsearch's 100 MB http.max_content_length.
     batch_size: int = 64
@@ -76,6 +89,8 @@ class Settings(BaseSettings):
             self.topic_cleaned: 1,
             self.topic_deduped: self.partitions,
             self.topic_dlq: self.partitions,
+            self.topic_stories: self.partitions,
+            self.topic_alerts: self.partitions,
         }
 
 

@@ -51,8 +51,14 @@ def enriched(item: DedupedArticle) -> EnrichedArticle:
         article=item.article,
         dedup=item.dedup,
         entities=(
-            Entity(name="Antony Blinken", label="PERSON", mentions=2, first_position=0, salient=True,
-                   role="Secretary of State"),
+            Entity(
+                name="Antony Blinken",
+                label="PERSON",
+                mentions=2,
+                first_position=0,
+                salient=True,
+                role="Secretary of State",
+            ),
             Entity(name="United States", label="GPE", mentions=1, first_position=40, salient=False, code="US"),
         ),
         tags=(Tag(name="diplomacy", evidence=("met", "secretary of state")),),

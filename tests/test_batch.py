@@ -49,8 +49,9 @@ def run(payloads: list[bytes], sink: FakeSink) -> tuple[Any, list[tuple[str | No
         letters.append((aid, f"{type(exc).__name__}: {exc}"))
 
     report = asyncio.run(
-        index_batch(payloads, enrich=fake_enrich, sink=sink, to_dlq=to_dlq, index_name="articles",
-                    outcomes_index="outcomes")
+        index_batch(
+            payloads, enrich=fake_enrich, sink=sink, to_dlq=to_dlq, index_name="articles", outcomes_index="outcomes"
+        )
     )
     return report, letters
 
@@ -76,6 +77,7 @@ def test_each_message_gets_one_outcome() -> None:
     assert (report.indexed, report.duplicates, report.dead_lettered) == (1, 1, 3)
     assert outcomes(sink) == {"a1": "indexed", "copy": "duplicate"}
     assert "articles/copy" not in sink.docs  # an exact copy is counted, not indexed twice
+    assert [i.article.article_id for i in report.new_stories] == ["a1"]
     reasons = dict(letters)
     assert "mapper_parsing_exception" in reasons["bad-doc"]
     assert "NER blew up" in reasons["poison"]
@@ -92,8 +94,20 @@ def test_story_updates_follow_the_article() -> None:
     sink = FakeSink()
     run([msg(deduped("old"))], sink)
     newer = deduped("new").model_copy(
-        update={"story_updates": (StoryUpdate(article_id="old", dedup=DedupInfo(
-            story_id="new", is_canonical=False, duplicate_of="new", level=DedupLevel.REWRITE, fingerprint="fold")),)}
+        update={
+            "story_updates": (
+                StoryUpdate(
+                    article_id="old",
+                    dedup=DedupInfo(
+                        story_id="new",
+                        is_canonical=False,
+                        duplicate_of="new",
+                        level=DedupLevel.REWRITE,
+                        fingerprint="fold",
+                    ),
+                ),
+            )
+        }
     )
     run([msg(newer)], sink)
     assert sink.docs["articles/old"]["story_id"] == "new"
