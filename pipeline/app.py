@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 import faust
@@ -122,6 +123,7 @@ class Wiring:
         source_topic: str,
         article_id: str | None = None,
         origin: str | None = None,
+        history: Sequence[tuple[str, bytes]] = (),
     ) -> None:
         letter = dead_letter(
             payload,
@@ -131,6 +133,7 @@ class Wiring:
             source_topic=source_topic,
             article_id=article_id,
             origin=origin,
+            history=history,
         )
         log.warning("dead-lettered %s at %s: %s: %s", article_id or origin, stage, letter.error_class, letter.message)
         await self.dlq_topic.send(
@@ -150,7 +153,7 @@ class Wiring:
                     stage="clean",
                     source_topic=self.settings.topic_raw,
                     article_id=_key(event),
-                    origin=None,
+                    history=_history(event),
                 )
             else:
                 await self.cleaned_topic.send(key=cleaned.article_id.encode(), value=cleaned.model_dump_json().encode())
@@ -169,7 +172,12 @@ class Wiring:
                 )
             except Exception as exc:
                 await self.to_dlq(
-                    payload, exc, stage="dedup", source_topic=self.settings.topic_cleaned, article_id=_key(event)
+                    payload,
+                    exc,
+                    stage="dedup",
+                    source_topic=self.settings.topic_cleaned,
+                    article_id=_key(event),
+                    history=_history(event),
                 )
             else:
                 await self.deduped_topic.send(key=article.article_id.encode(), value=out.model_dump_json().encode())
@@ -179,20 +187,33 @@ class Wiring:
         # NER is CPU-bound: in a thread, so the event loop keeps heart-beating to the broker meanwhile.
         return await asyncio.to_thread(enrich, items, self._nlp)
 
+    async def _index_to_dlq(
+        self,
+        histories: dict[int, list[tuple[str, bytes]]],
+        payload: bytes,
+        exc: BaseException,
+        article_id: str | None,
+        origin: str | None,
+    ) -> None:
+        await self.to_dlq(
+            payload,
+            exc,
+            stage="index",
+            source_topic=self.settings.topic_deduped,
+            article_id=article_id,
+            origin=origin,
+            history=histories.get(id(payload), ()),
+        )
+
     async def index_agent(self, stream: Stream) -> None:
         s = self.settings
         async for events in stream.noack_take(s.batch_size, within=s.batch_timeout_s):
-
-            async def to_dlq(payload: bytes, exc: BaseException, aid: str | None, origin: str | None) -> None:
-                await self.to_dlq(
-                    payload, exc, stage="index", source_topic=s.topic_deduped, article_id=aid, origin=origin
-                )
-
+            histories = {id(e.value): _history(e) for e in events}
             report = await batch.index_batch(
                 [e.value for e in events],
                 enrich=self._enrich,
                 sink=self.sink,
-                to_dlq=to_dlq,
+                to_dlq=partial(self._index_to_dlq, histories),
                 index_name=s.index_name,
                 outcomes_index=s.outcomes_index,
             )
@@ -224,6 +245,13 @@ class Wiring:
                 await self.sink.write(outcome_actions(s.outcomes_index, outcomes))
             for event in events:
                 await stream.ack(event)
+
+
+def _history(event: Any) -> list[tuple[str, bytes]]:
+    """Failure history a replayed message carries in its headers (see connectors/dlq.py)."""
+    headers = event.message.headers or []
+    pairs = headers.items() if isinstance(headers, Mapping) else headers
+    return [(k, v) for k, v in pairs if k.startswith("wiredesk-")]
 
 
 def _key(event: Any) -> str | None:

@@ -135,6 +135,57 @@ def search(query: tuple[str, ...], size: int, as_json: bool) -> None:
         render_hits(hits, out)
 
 
+@main.group()
+def dlq() -> None:
+    """Inspect and replay the dead-letter queue."""
+
+
+@dlq.command("list")
+@click.option("--stage", default=None, help="Only letters of this stage (produce, clean, dedup, index).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per letter (without the payload).")
+def dlq_list(stage: str | None, as_json: bool) -> None:
+    """Every dead letter: when, where, why."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    from connectors.dlq import read_letters
+
+    table = Table("stage", "error", "article / file", "attempts", "last failure")
+    n = 0
+    for item in read_letters(_settings()):
+        letter = item.letter
+        if stage and letter.stage != stage:
+            continue
+        n += 1
+        if as_json:
+            out.print(letter.model_dump_json(exclude={"payload"}), soft_wrap=True)
+            continue
+        table.add_row(
+            letter.stage,
+            escape(f"{letter.error_class}: {letter.message}"[:160]),
+            escape(letter.origin or letter.article_id or "?"),
+            str(letter.attempts),
+            letter.last_failure_at.strftime("%Y-%m-%d %H:%M:%S"),
+        )
+    if not as_json:
+        out.print(table if n else "the dead-letter queue is empty")
+
+
+@dlq.command("replay")
+@click.option("--stage", default=None, help="Only letters of this stage.")
+@click.option("--dry-run", is_flag=True, help="Count what would be replayed, send nothing.")
+def dlq_replay(stage: str | None, dry_run: bool) -> None:
+    """Send dead letters back to the stage that failed them (after a fix). Safe to repeat: writes are
+    idempotent, so a replayed article never becomes two documents."""
+    from connectors.dlq import replay
+
+    counts = replay(_settings(), stage=stage, dry_run=dry_run)
+    verb = "would replay" if dry_run else "replayed"
+    console.print(
+        f"{verb} {counts['replayed']}; files still invalid {counts['still_invalid']}; skipped {counts['skipped']}"
+    )
+
+
 @main.command()
 @click.option("--once", is_flag=True, help="Ingest the seeds, show the result and exit (no watching).")
 @click.option("--seeds", "seeds_dir", type=click.Path(path_type=Path), default=Path("seeds"), show_default=True)

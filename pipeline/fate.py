@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Sequence
+from datetime import datetime
 
 from pipeline.models import DeadLetter, utcnow
 
@@ -17,13 +19,16 @@ def dead_letter(
     source_topic: str,
     article_id: str | None = None,
     origin: str | None = None,
-    attempts: int = 1,
+    history: Sequence[tuple[str, bytes]] = (),
 ) -> DeadLetter:
     try:
         text, encoding = payload.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         text, encoding = base64.b64encode(payload).decode("ascii"), "base64"
     now = utcnow()
+    prior = dict(history)
+    attempts = int(prior.get("wiredesk-attempts", b"0").decode() or 0) + 1
+    first = prior.get("wiredesk-first-failure")
     return DeadLetter(
         article_id=article_id,
         origin=origin,
@@ -31,7 +36,7 @@ def dead_letter(
         error_class=type(exc).__name__,
         message=str(exc) or repr(exc),
         attempts=attempts,
-        first_failure_at=now,
+        first_failure_at=datetime.fromisoformat(first.decode()) if first else now,
         last_failure_at=now,
         worker_id=worker_id,
         source_topic=source_topic,
