@@ -121,6 +121,19 @@ def down(settings: Settings) -> None:
         raise ServerError(f"noida-db down failed: {proc.stderr.strip() or proc.stdout.strip()}")
 
 
+def stop_service(settings: Settings, service: str) -> None:
+    """Stop one service of the running local server (data is kept): for fault tests and drills."""
+    proc = _noida(settings, "stop", service)
+    if proc.returncode != 0:
+        raise ServerError(f"noida-db stop {service} failed: {proc.stderr.strip() or proc.stdout.strip()}")
+
+
+def start_service(settings: Settings, service: str) -> None:
+    proc = _noida(settings, "start", service)
+    if proc.returncode != 0:
+        raise ServerError(f"noida-db start {service} failed: {proc.stderr.strip() or proc.stdout.strip()}")
+
+
 def create_topics(settings: Settings, timeout_s: float = 30.0) -> None:
     """Create every topic with its partition count. Auto-created topics would get one partition, which
     would silently cap the number of workers at one."""

@@ -55,6 +55,9 @@ def create_app(settings: Settings) -> faust.App:
         # Static membership: a worker that crashed and restarts with the same id takes its old place at
         # once; without it the local broker never expires the dead member and the group wedges.
         consumer_group_instance_id=settings.worker_id,
+        broker_session_timeout=settings.session_timeout_s,
+        # Kafka wants heartbeats at most a third of the session timeout apart.
+        broker_heartbeat_interval=settings.session_timeout_s / 10,
         web_bind=settings.web_host,
         web_host=settings.web_host,
         web_port=settings.web_port,

@@ -24,6 +24,10 @@ class Settings(BaseSettings):
     # among live workers. The host name is both on a container or a single machine.
     app_id: str = "wiredesk"
     worker_id: str = Field(default_factory=socket.gethostname)
+    # A worker silent for this long is presumed dead and its partitions go to the others. With static
+    # membership a restart within this window resumes without any rebalance; 30 s covers a restart and
+    # bounds how long a crashed worker's partitions stand still.
+    session_timeout_s: float = 30.0
     # Faust's web server: loopback only, it has no authentication.
     web_host: str = "127.0.0.1"
     web_port: int = 6066

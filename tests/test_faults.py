@@ -1,0 +1,177 @@
+"""Fault tests on the local servers: nothing lost, nothing doubled, bad input never stops the stream.
+
+Each test sends real articles, breaks something mid-stream, and checks the delivery contract: every
+article id has exactly one outcome, the index holds exactly one document per article whose outcome is
+`indexed`, and nothing is dead-lettered that should not be. Figures go to bench/results/faults.jsonl."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kafka import KafkaProducer
+
+from connectors import servers
+from connectors.producer import ArticleProducer, expand
+from connectors.status import pipeline_lag
+from pipeline.settings import Settings
+from tests.conftest import ROOT, WorkerProcess, free_port
+from tests.workload import indexed_ids, outcomes_of, wait_all_outcomes, write_articles
+
+pytestmark = pytest.mark.integration
+
+RESULTS = ROOT / "bench" / "results" / "faults.jsonl"
+# Every fault test must finish: the whole backlog of a test drains in well under this on 2 cores.
+DRAIN_TIMEOUT_S = 300.0
+
+
+def produce(settings: Settings, folder: Path) -> list[str]:
+    producer = ArticleProducer(settings)
+    try:
+        summary = producer.send_files(expand([folder]))
+    finally:
+        producer.close()
+    assert not summary.failed and not summary.dead_lettered
+    return summary.sent
+
+
+def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def progress(settings: Settings, ids: list[str]) -> int:
+    from connectors.elastic import sync_client
+
+    try:
+        return len(outcomes_of(sync_client(settings), settings.outcomes_index, ids))
+    except Exception:  # the search server may be down on purpose
+        return 0
+
+
+def check_contract(name: str, settings: Settings, ids: list[str], recovery_s: float, **extra: Any) -> dict[str, Any]:
+    outcomes, _ = wait_all_outcomes(settings, ids, DRAIN_TIMEOUT_S)
+    kinds = Counter(str(o["outcome"]) for o in outcomes.values())
+    stored = indexed_ids(settings, ids)
+    figures = {
+        "test": name,
+        "sent": len(ids),
+        "distinct": len(set(ids)),
+        "with_outcome": len(outcomes),
+        "indexed": kinds["indexed"],
+        "duplicates": kinds["duplicate"],
+        "dead_lettered": kinds["dead_lettered"],
+        "documents": len(stored),
+        "recovery_s": round(recovery_s, 2),
+        **extra,
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    with RESULTS.open("a") as fh:
+        fh.write(json.dumps(figures) + "\n")
+    print(figures)
+    assert len(outcomes) == len(set(ids)), f"{len(set(ids)) - len(outcomes)} articles have no outcome"
+    assert len(stored) == len(set(stored)), "a document is stored twice"
+    assert set(stored) == {i for i, o in outcomes.items() if o["outcome"] == "indexed"}
+    assert kinds["dead_lettered"] == extra.get("expected_dead", 0)
+    return figures
+
+
+@pytest.fixture
+def second_worker(backend: Settings, tmp_path: Path) -> Iterator[WorkerProcess]:
+    settings = backend.model_copy(update={"worker_id": "test-worker-2", "web_port": free_port()})
+    proc = WorkerProcess(settings, tmp_path / "worker-2.log")
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+def test_kill_9_mid_stream(backend: Settings, worker: WorkerProcess, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 2000, offset=0)
+    ids = produce(backend, tmp_path / "in")
+    wait_for(lambda: progress(backend, ids) >= 100, DRAIN_TIMEOUT_S, "the first 100 outcomes")
+    assert worker.proc is not None
+    os.kill(worker.proc.pid, signal.SIGKILL)
+    worker.proc.wait()
+    in_flight = len(set(ids)) - progress(backend, ids)
+    restarted = time.monotonic()
+    worker.start()
+    wait_for(lambda: progress(backend, ids) > len(set(ids)) - in_flight, DRAIN_TIMEOUT_S, "progress after restart")
+    check_contract("kill -9 worker", backend, ids, time.monotonic() - restarted, in_flight_at_kill=in_flight)
+
+
+def test_search_server_down_for_30s(backend: Settings, worker: WorkerProcess, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 400, offset=2000)
+    ids = produce(backend, tmp_path / "in")
+    wait_for(lambda: progress(backend, ids) >= 20, DRAIN_TIMEOUT_S, "the first outcomes")
+    servers.stop_service(backend, "elasticsearch")
+    time.sleep(30)
+    assert worker.proc is not None and worker.proc.poll() is None, "the worker must ride out the outage"
+    servers.start_service(backend, "elasticsearch")
+    back = time.monotonic()
+    before = progress(backend, ids)
+    wait_for(lambda: progress(backend, ids) > before, DRAIN_TIMEOUT_S, "progress after the outage")
+    check_contract("search server down 30 s", backend, ids, time.monotonic() - back)
+
+
+def test_broker_restart_mid_stream(backend: Settings, worker: WorkerProcess, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 400, offset=2400)
+    ids = produce(backend, tmp_path / "in")
+    wait_for(lambda: progress(backend, ids) >= 20, DRAIN_TIMEOUT_S, "the first outcomes")
+    servers.stop_service(backend, "kafka")
+    time.sleep(5)
+    servers.start_service(backend, "kafka")
+    back = time.monotonic()
+    before = progress(backend, ids)
+    wait_for(lambda: progress(backend, ids) > before, DRAIN_TIMEOUT_S, "progress after the restart")
+    assert worker.proc is not None and worker.proc.poll() is None
+    check_contract("broker restart", backend, ids, time.monotonic() - back)
+
+
+def test_poison_messages_are_dead_lettered_alone(backend: Settings, worker: WorkerProcess, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 40, offset=2800)
+    paths = sorted((tmp_path / "in").iterdir())
+    producer = KafkaProducer(bootstrap_servers=backend.kafka_bootstrap, acks="all")
+    ids = []
+    good = ArticleProducer(backend)
+    try:
+        ids += good.send_files(expand(paths[:20])).sent
+        # Garbage in the middle of a raw batch (clean stage) and of a deduped batch (index stage).
+        for topic, key in ((backend.topic_raw, "poison-raw"), (backend.topic_deduped, "poison-deduped")):
+            producer.send(topic, key=key.encode(), value=b"\x00\xffnot an article").get(timeout=10)
+            ids.append(key)
+        ids += good.send_files(expand(paths[20:])).sent
+    finally:
+        producer.close()
+        good.close()
+    check_contract("poison messages", backend, ids, 0.0, expected_dead=2)
+    outcomes, _ = wait_all_outcomes(backend, ["poison-raw", "poison-deduped"], 10)
+    assert {str(o["stage"]) for o in outcomes.values()} == {"clean", "index"}
+
+
+def test_second_worker_takes_over_from_a_killed_one(
+    backend: Settings, worker: WorkerProcess, second_worker: WorkerProcess, tmp_path: Path
+) -> None:
+    wait_for(lambda: pipeline_lag(backend) == 0, DRAIN_TIMEOUT_S, "both workers idle")
+    write_articles(tmp_path / "in", 500, offset=2900)
+    ids = produce(backend, tmp_path / "in")
+    wait_for(lambda: progress(backend, ids) >= 30, DRAIN_TIMEOUT_S, "the first outcomes")
+    assert worker.proc is not None
+    os.kill(worker.proc.pid, signal.SIGKILL)
+    worker.proc.wait()
+    killed = time.monotonic()
+    try:
+        figures = check_contract("two workers, one killed", backend, ids, 0.0)
+        assert second_worker.proc is not None and second_worker.proc.poll() is None
+        print({"takeover_and_drain_s": round(time.monotonic() - killed, 1), **figures})
+    finally:
+        worker.start()
