@@ -17,6 +17,7 @@ from typing import Any
 import faust
 import mode
 
+from connectors.alerter import Alerter, load_rules
 from connectors.elastic import SearchSink
 from pipeline import batch
 from pipeline.clean import clean
@@ -87,16 +88,20 @@ class Wiring:
         self.deduped_topic = self._topic(settings.topic_deduped, settings.partitions)
         self.dlq_topic = self._topic(settings.topic_dlq, settings.partitions)
         self.stories_topic = self._topic(settings.topic_stories, settings.partitions)
+        self.alerts_topic = self._topic(settings.topic_alerts, settings.partitions)
         # The dedup state: one JSON record per article in the window, replicated to a changelog topic.
         self.dedup_table = app.Table("dedup-state", partitions=1, key_type=str, value_type=str)
         self.sink = SearchSink(settings)
         self._deduplicator: Deduplicator | None = None
         self._nlp: Any = None
+        # The rules are read here so that a bad rules file stops the worker at start, with the reason.
+        self.alerter = Alerter.create(settings, load_rules(settings.alert_rules_path), self._publish_alert)
 
         app.agent(self.raw_topic, name="clean")(self.clean_agent)
         app.agent(self.cleaned_topic, name="dedup")(self.dedup_agent)
         app.agent(self.deduped_topic, name="index")(self.index_agent)
         app.agent(self.dlq_topic, name="ledger")(self.ledger_agent)
+        app.agent(self.stories_topic, name="alerts")(self.alerts_agent)
         app.on_partitions_revoked.connect(self._on_revoked)
 
     def _topic(self, name: str, partitions: int) -> faust.TopicT:
@@ -192,31 +197,33 @@ class Wiring:
 
     async def _index_to_dlq(
         self,
-        histories: dict[int, list[tuple[str, bytes]]],
+        meta: dict[int, tuple[str | None, list[tuple[str, bytes]]]],
         payload: bytes,
         exc: BaseException,
         article_id: str | None,
         origin: str | None,
     ) -> None:
+        # A message that did not even parse is named by its Kafka key.
+        key, history = meta.get(id(payload), (None, []))
         await self.to_dlq(
             payload,
             exc,
             stage="index",
             source_topic=self.settings.topic_deduped,
-            article_id=article_id,
+            article_id=article_id or key,
             origin=origin,
-            history=histories.get(id(payload), ()),
+            history=history,
         )
 
     async def index_agent(self, stream: Stream) -> None:
         s = self.settings
         async for events in stream.noack_take(s.batch_size, within=s.batch_timeout_s):
-            histories = {id(e.value): _history(e) for e in events}
+            meta = {id(e.value): (_key(e), _history(e)) for e in events}
             report = await batch.index_batch(
                 [e.value for e in events],
                 enrich=self._enrich,
                 sink=self.sink,
-                to_dlq=partial(self._index_to_dlq, histories),
+                to_dlq=partial(self._index_to_dlq, meta),
                 index_name=s.index_name,
                 outcomes_index=s.outcomes_index,
             )
@@ -246,6 +253,22 @@ class Wiring:
                 outcomes.append(_dead_outcome(letter))
             if outcomes:
                 await self.sink.write(outcome_actions(s.outcomes_index, outcomes))
+            for event in events:
+                await stream.ack(event)
+
+    async def _publish_alert(self, key: bytes, value: bytes) -> None:
+        # The first await queues the message, the second waits for the broker's ack: the alert is on the
+        # topic before its record says "delivered" (see connectors/alerter.py).
+        sent = await self.alerts_topic.send(key=key, value=value)
+        await sent
+
+    async def alerts_agent(self, stream: Stream) -> None:
+        """Evaluates the alert rules once per new story (never per outlet copy) and fires what matched.
+        Batched like the index stage: one search and at most one refresh per batch, however many stories."""
+        s = self.settings
+        await self.alerter.start()
+        async for events in stream.noack_take(s.batch_size, within=s.batch_timeout_s):
+            await self.alerter.on_stories([e.value for e in events])
             for event in events:
                 await stream.ack(event)
 

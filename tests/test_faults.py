@@ -23,13 +23,17 @@ from connectors.producer import ArticleProducer, expand
 from connectors.status import pipeline_lag
 from pipeline.settings import Settings
 from tests.conftest import ROOT, WorkerProcess, free_port
-from tests.workload import indexed_ids, outcomes_of, wait_all_outcomes, write_articles
+from tests.workload import indexed_ids, outcomes_of, refused_by_clean, trace, wait_all_outcomes, write_articles
 
 pytestmark = pytest.mark.integration
 
 RESULTS = ROOT / "bench" / "results" / "faults.jsonl"
 # Every fault test must finish: the whole backlog of a test drains in well under this on 2 cores.
 DRAIN_TIMEOUT_S = 300.0
+
+
+def expected_dead(folder: Path) -> set[str]:
+    return refused_by_clean(sorted(folder.iterdir()))
 
 
 def produce(settings: Settings, folder: Path) -> list[str]:
@@ -59,7 +63,9 @@ def progress(settings: Settings, ids: list[str]) -> int:
         return 0
 
 
-def check_contract(name: str, settings: Settings, ids: list[str], recovery_s: float, **extra: Any) -> dict[str, Any]:
+def check_contract(
+    name: str, settings: Settings, ids: list[str], recovery_s: float, expected: set[str], **extra: Any
+) -> dict[str, Any]:
     outcomes, _ = wait_all_outcomes(settings, ids, DRAIN_TIMEOUT_S)
     kinds = Counter(str(o["outcome"]) for o in outcomes.values())
     stored = indexed_ids(settings, ids)
@@ -79,10 +85,12 @@ def check_contract(name: str, settings: Settings, ids: list[str], recovery_s: fl
     with RESULTS.open("a") as fh:
         fh.write(json.dumps(figures) + "\n")
     print(figures)
-    assert len(outcomes) == len(set(ids)), f"{len(set(ids)) - len(outcomes)} articles have no outcome"
+    missing = sorted(set(ids) - set(outcomes))
+    dead = {i: o.get("reason") for i, o in outcomes.items() if o["outcome"] == "dead_lettered"}
+    assert not missing, f"{len(missing)} articles have no outcome; where they stopped: {trace(settings, missing[0])}"
     assert len(stored) == len(set(stored)), "a document is stored twice"
     assert set(stored) == {i for i, o in outcomes.items() if o["outcome"] == "indexed"}
-    assert kinds["dead_lettered"] == extra.get("expected_dead", 0)
+    assert set(dead) == expected, f"unexpected dead letters: {[dead[i] for i in set(dead) - expected]}"
     return figures
 
 
@@ -106,7 +114,14 @@ def test_kill_9_mid_stream(backend: Settings, worker: WorkerProcess, tmp_path: P
     restarted = time.monotonic()
     worker.start()
     wait_for(lambda: progress(backend, ids) > len(set(ids)) - in_flight, DRAIN_TIMEOUT_S, "progress after restart")
-    check_contract("kill -9 worker", backend, ids, time.monotonic() - restarted, in_flight_at_kill=in_flight)
+    check_contract(
+        "kill -9 worker",
+        backend,
+        ids,
+        time.monotonic() - restarted,
+        expected_dead(tmp_path / "in"),
+        in_flight_at_kill=in_flight,
+    )
 
 
 def test_search_server_down_for_30s(backend: Settings, worker: WorkerProcess, tmp_path: Path) -> None:
@@ -120,7 +135,7 @@ def test_search_server_down_for_30s(backend: Settings, worker: WorkerProcess, tm
     back = time.monotonic()
     before = progress(backend, ids)
     wait_for(lambda: progress(backend, ids) > before, DRAIN_TIMEOUT_S, "progress after the outage")
-    check_contract("search server down 30 s", backend, ids, time.monotonic() - back)
+    check_contract("search server down 30 s", backend, ids, time.monotonic() - back, expected_dead(tmp_path / "in"))
 
 
 def test_broker_restart_mid_stream(backend: Settings, worker: WorkerProcess, tmp_path: Path) -> None:
@@ -134,7 +149,7 @@ def test_broker_restart_mid_stream(backend: Settings, worker: WorkerProcess, tmp
     before = progress(backend, ids)
     wait_for(lambda: progress(backend, ids) > before, DRAIN_TIMEOUT_S, "progress after the restart")
     assert worker.proc is not None and worker.proc.poll() is None
-    check_contract("broker restart", backend, ids, time.monotonic() - back)
+    check_contract("broker restart", backend, ids, time.monotonic() - back, expected_dead(tmp_path / "in"))
 
 
 def test_poison_messages_are_dead_lettered_alone(backend: Settings, worker: WorkerProcess, tmp_path: Path) -> None:
@@ -153,7 +168,9 @@ def test_poison_messages_are_dead_lettered_alone(backend: Settings, worker: Work
     finally:
         producer.close()
         good.close()
-    check_contract("poison messages", backend, ids, 0.0, expected_dead=2)
+    check_contract(
+        "poison messages", backend, ids, 0.0, expected_dead(tmp_path / "in") | {"poison-raw", "poison-deduped"}
+    )
     outcomes, _ = wait_all_outcomes(backend, ["poison-raw", "poison-deduped"], 10)
     assert {str(o["stage"]) for o in outcomes.values()} == {"clean", "index"}
 
@@ -170,7 +187,7 @@ def test_second_worker_takes_over_from_a_killed_one(
     worker.proc.wait()
     killed = time.monotonic()
     try:
-        figures = check_contract("two workers, one killed", backend, ids, 0.0)
+        figures = check_contract("two workers, one killed", backend, ids, 0.0, expected_dead(tmp_path / "in"))
         assert second_worker.proc is not None and second_worker.proc.poll() is None
         print({"takeover_and_drain_s": round(time.monotonic() - killed, 1), **figures})
     finally:

@@ -75,3 +75,41 @@ def indexed_ids(settings: Settings, ids: Sequence[str]) -> list[str]:
         resp = es.search(index=settings.index_name, query={"ids": {"values": chunk}}, size=len(chunk), _source=False)
         stored += [hit["_id"] for hit in resp["hits"]["hits"]]
     return stored
+
+
+def refused_by_clean(paths: Sequence[Path]) -> set[str]:
+    """Article ids the clean stage itself refuses (the corpus has a few empty or boilerplate-only texts):
+    their expected outcome is dead_lettered, whatever the fault."""
+    from connectors.files import read_article
+    from pipeline.clean import clean
+    from pipeline.errors import InvalidInput
+
+    refused = set()
+    for path in paths:
+        raw = read_article(path, max_bytes=10_000_000)
+        try:
+            clean(raw)
+        except InvalidInput:
+            refused.add(raw.article_id)
+    return refused
+
+
+def trace(settings: Settings, article_id: str) -> dict[str, int]:
+    """How many messages keyed `article_id` each pipeline topic holds: where a lost article stopped."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
+    found: dict[str, int] = {}
+    try:
+        for topic in (settings.topic_raw, settings.topic_cleaned, settings.topic_deduped, settings.topic_dlq):
+            tps = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
+            consumer.assign(tps)
+            consumer.seek_to_beginning(*tps)
+            ends = consumer.end_offsets(tps)
+            found[topic] = 0
+            while any(consumer.position(tp) < ends[tp] for tp in tps):
+                for records in consumer.poll(timeout_ms=1000).values():
+                    found[topic] += sum(1 for r in records if r.key == article_id.encode())
+    finally:
+        consumer.close()
+    return found
