@@ -47,6 +47,9 @@ def outcomes_of(es: Elasticsearch, index: str, ids: Sequence[str]) -> dict[str, 
     return found
 
 
+Outcomes = dict[str, dict[str, object]]
+
+
 def wait_all_outcomes(
     settings: Settings, ids: Sequence[str], timeout_s: float
 ) -> tuple[dict[str, dict[str, object]], float]:
