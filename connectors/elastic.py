@@ -12,6 +12,7 @@ from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, AsyncElasticsearch, Elasticsearch
 
+from pipeline.alerts import ALERT_MAPPING
 from pipeline.errors import TransientError
 from pipeline.index import (
     OUTCOME_MAPPING,
@@ -31,20 +32,62 @@ def backoff_s(attempt: int, base: float, cap: float) -> float:
     return random.uniform(0, min(cap, base * 2**attempt))
 
 
+# Rollover when the write index's primary shard reaches 50 GB (Elastic's recommended upper shard size) or
+# after 30 days, so each index holds about a month of coverage and old months can be dropped whole.
+ROLLOVER: dict[str, Any] = {"max_primary_shard_size": "50gb", "max_age": "30d"}
+
+
+def ilm_available(es: Elasticsearch) -> bool:
+    """Whether the server runs index lifecycle management (real Elasticsearch does; the local one answers
+    400 "no handler", a cluster without the privilege 403)."""
+    try:
+        es.ilm.get_status()
+    except ApiError as exc:
+        log.info("no index lifecycle management on %s (%s): indices do not roll over", es, exc.meta.status)
+        return False
+    return True
+
+
+def _lifecycle_settings(index_name: str) -> dict[str, str]:
+    return {"index.lifecycle.name": index_name, "index.lifecycle.rollover_alias": index_name}
+
+
 def setup_indices(es: Elasticsearch, settings: Settings) -> None:
-    """Template, first versioned index behind the write alias, outcomes index. Safe to run again."""
-    es.indices.put_index_template(name=settings.index_name, **article_template(settings.index_name))
+    """Rollover policy (where the server has ILM), template, first versioned index behind the write alias,
+    outcomes and alerts indices. Safe to run again."""
+    template = article_template(settings.index_name)
+    ilm = ilm_available(es)
+    if ilm:
+        es.ilm.put_lifecycle(name=settings.index_name, policy={"phases": {"hot": {"actions": {"rollover": ROLLOVER}}}})
+        inner = template["template"]
+        template = {
+            **template,
+            "template": {**inner, "settings": {**inner["settings"], **_lifecycle_settings(settings.index_name)}},
+        }
+    es.indices.put_index_template(name=settings.index_name, **template)
     if not es.indices.exists_alias(name=settings.index_name):
         if es.indices.exists(index=settings.index_name):
             raise RuntimeError(f"{settings.index_name} is an index, not an alias: reindex it behind the alias first")
         es.indices.create(
             index=first_index(settings.index_name), aliases={settings.index_name: {"is_write_index": True}}
         )
+    elif ilm:
+        # An index created before the policy existed: put its write index under the policy too.
+        for index, info in es.indices.get_alias(name=settings.index_name).items():
+            if info["aliases"][settings.index_name].get("is_write_index"):
+                es.indices.put_settings(index=index, settings=_lifecycle_settings(settings.index_name))
     if not es.indices.exists(index=settings.outcomes_index):
         es.indices.create(
             index=settings.outcomes_index,
             settings={"number_of_shards": 1, "number_of_replicas": 0},
             mappings=OUTCOME_MAPPING,
+        )
+    if not es.indices.exists(index=settings.alerts_index):
+        # A few alerts a day: one shard, like the outcomes index; never rolled over.
+        es.indices.create(
+            index=settings.alerts_index,
+            settings={"number_of_shards": 1, "number_of_replicas": 0},
+            mappings=ALERT_MAPPING,
         )
 
 

@@ -1,4 +1,4 @@
-"""The one command line: `wiredesk up|down|status|produce|worker|search|run`."""
+"""The one command line: `wiredesk up|down|status|produce|worker|search|alerts|kibana|run`."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import contextlib
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
@@ -115,24 +116,137 @@ def worker() -> None:
     """Run one stream-processing worker (Faust). Stop it with Ctrl-C or SIGTERM: in-flight work is finished
     or handed back, and what is done is committed."""
     from connectors.worker import run_worker
+    from pipeline.alerts import AlertRulesError
 
-    run_worker(_settings())
+    try:
+        run_worker(_settings())
+    except AlertRulesError as exc:
+        raise click.ClickException(f"alert rules: {exc}") from exc
 
 
 @main.command()
 @click.argument("query", nargs=-1)
 @click.option("--size", default=10, show_default=True, help="How many hits.")
 @click.option("--json", "as_json", is_flag=True, help="Print hits as JSON lines.")
-def search(query: tuple[str, ...], size: int, as_json: bool) -> None:
-    """Full-text search over the indexed articles."""
-    from connectors.search import render_hits, search_articles
+@click.option("--entity", "entities", multiple=True, help="Mentions this entity (a phrase: Blinken). Repeat: any of.")
+@click.option("--source", "sources", multiple=True, help="From this outlet, exactly. Repeat: any of.")
+@click.option("--tag", "tags", multiple=True, help="Has this topic tag (e.g. diplomacy). Repeat: any of.")
+@click.option("--since", default=None, help="Indexed since: 30m, 24h, 7d, 2w or an ISO date (2024-01-12).")
+@click.option("--story", default=None, help="Only this story id.")
+@click.option("--one-per-story", is_flag=True, help="One hit per story, with its number of outlets.")
+def search(
+    query: tuple[str, ...],
+    size: int,
+    as_json: bool,
+    entities: tuple[str, ...],
+    sources: tuple[str, ...],
+    tags: tuple[str, ...],
+    since: str | None,
+    story: str | None,
+    one_per_story: bool,
+) -> None:
+    """Full-text search over the indexed articles. Filters narrow it down; different filters must all hold."""
+    from connectors.search import SearchFilters, parse_since, render_hits, search_articles
 
-    hits = search_articles(_settings(), " ".join(query), size=size)
+    try:
+        since_at = parse_since(since) if since else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from exc
+    filters = SearchFilters(entities=entities, sources=sources, tags=tags, since=since_at, story=story)
+    hits = search_articles(_settings(), " ".join(query), size=size, filters=filters, one_per_story=one_per_story)
     if as_json:
         for hit in hits:
             out.print(json.dumps(hit, ensure_ascii=False), soft_wrap=True)
     else:
         render_hits(hits, out)
+
+
+@main.group()
+def alerts() -> None:
+    """Alert rules (alerts.yml) and the alerts they fire."""
+
+
+@alerts.command("tail")
+@click.option("-n", "--lines", "n", default=10, show_default=True, help="How many past alerts to show first.")
+@click.option("--since", default=None, help="Only alerts fired since: 30m, 24h, 7d or an ISO date.")
+@click.option("--follow/--no-follow", "-f/-F", default=True, show_default=True, help="Keep showing new alerts.")
+@click.option("--json", "as_json", is_flag=True, help="Print alerts as JSON lines.")
+@click.option(
+    "--file",
+    "path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=None,
+    help="The JSON-lines file (default: WIREDESK_ALERTS_JSONL_PATH or <data dir>/alerts.jsonl).",
+)
+def alerts_tail(n: int, since: str | None, follow: bool, as_json: bool, path: Path | None) -> None:
+    """Show the latest alerts, then each new one as it fires (Ctrl-C stops)."""
+    from connectors.alert_sinks import alert_json, alert_line, follow_alerts, jsonl_path, read_new
+    from connectors.search import parse_since
+
+    try:
+        since_at = parse_since(since) if since else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--since") from exc
+    path = path or jsonl_path(_settings())
+
+    def show(alert: Any) -> None:
+        if since_at is None or alert.fired_at >= since_at:
+            out.print(
+                alert_json(alert) if as_json else alert_line(alert), soft_wrap=True, markup=False, highlight=False
+            )
+
+    past, offset = read_new(path, 0)
+    for alert in past[-n:] if n > 0 else []:
+        show(alert)
+    if not follow:
+        return
+    console.print(f"following {path} (Ctrl-C stops)")
+    with contextlib.suppress(KeyboardInterrupt):
+        for alert in follow_alerts(path, offset, poll_s=0.5, stop=lambda: False):
+            show(alert)
+
+
+@alerts.command("check")
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False), required=False)
+def alerts_check(path: Path | None) -> None:
+    """Validate the rules file (default: WIREDESK_ALERT_RULES_PATH) and list its rules."""
+    from connectors.alerter import load_rules
+    from pipeline.alerts import AlertRulesError
+
+    path = path or _settings().alert_rules_path
+    try:
+        rules = load_rules(path)
+    except AlertRulesError as exc:
+        raise click.ClickException(str(exc)) from exc
+    for rule in rules.rules:
+        out.print(f"{rule.name}: sinks {', '.join(k.value for k in rule.sinks)}", markup=False)
+    console.print(f"{path}: {len(rules.rules)} rule(s), valid")
+
+
+@main.group()
+def kibana() -> None:
+    """Kibana saved objects (kibana/*.ndjson): data views, searches, dashboard."""
+
+
+@kibana.command("import")
+@click.option("--url", default=None, help="Kibana's base URL (default: WIREDESK_KIBANA_URL, http://127.0.0.1:5601).")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("kibana"),
+    show_default=True,
+    help="Folder of .ndjson saved-object files.",
+)
+def kibana_import(url: str | None, folder: Path) -> None:
+    """Load the saved objects into Kibana, replacing earlier versions of them."""
+    from connectors.kibana import KibanaError, import_saved_objects
+
+    try:
+        result = import_saved_objects(url or _settings().kibana_url, folder)
+    except KibanaError as exc:
+        raise click.ClickException(str(exc)) from exc
+    console.print(f"imported {result.count} saved object(s) into {result.url}")
 
 
 @main.group()

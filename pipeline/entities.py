@@ -2,16 +2,21 @@
 
 Pure functions over strings and lists, no model: `normalise(mentions)` does, in this order,
 
-1. surface clean-up: possessives (`Joe Biden’s`, `US'`), a leading "the", wrapping quotes and brackets;
+1. surface clean-up: possessives (`Joe Biden’s`, `US'`), a leading "the", wrapping quotes and brackets,
+   lower-case words a person span started with ("torture Rachel Stroumsa");
 2. titles: `President Joe Biden` inside a span, or `Secretary of State` just before it, becomes the
    person's role; the words of such a title are never entities themselves (`State` in "Secretary of State");
-3. junk: labels nobody filters on, single letters, numbers, boilerplate, glued words, URLs, mojibake;
+3. junk: labels nobody filters on, single letters, numbers, boilerplate, glued words, URLs, mojibake, a
+   title alone ("Queen"), agency credits ("(Reuters)", "/TASS/"), Title Case headline runs;
 4. label fixes that are safe: a known country (pycountry) becomes GPE with its ISO 3166 alpha-2 code, a
-   national capital labelled ORG (a government by metonymy: "Washington said") becomes GPE;
-5. short mentions: a one-word mention equal to the first or last word of a full person name in the same
-   article is that person (`Blinken` -> `Antony Blinken`, `Lai` -> `Lai Ching-te`), whatever label the
+   national capital labelled ORG (a government by metonymy: "Washington said") or PERSON becomes GPE, unless
+   the name is also a person's ("Jordan", "Paris"); regions and provinces are not relabelled (pycountry's
+   subdivisions collide with clubs and people: "Bayern", "Kerry", "Western");
+5. short mentions: a one-word mention equal to a word of a full person name in the same article is that
+   person (`Blinken` -> `Antony Blinken`, `Lai` -> `Lai Ching-te`), whatever label the
    model gave it, unless the word is itself a country or a capital; an acronym equal to the initials of an
-   organisation in the article is that organisation (`DPP` -> `Democratic Progressive Party`);
+   organisation in the article, or in brackets right after it, is that organisation (`DPP` -> `Democratic
+   Progressive Party`);
 6. grouping: the same name in different case or with/without "the" or dots is one entity; its label is the
    majority label of its mentions.
 
@@ -24,10 +29,12 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from functools import cache
+from itertools import pairwise
 
 import pycountry
 
@@ -73,7 +80,7 @@ BOILERPLATE = frozenset(
     }
 )
 
-# A one-word ORG that is only a common noun of government ("State" out of "Secretary of State",
+# A one-word ORG (or PERSON) that is only a common noun of government ("State" out of "Secretary of State",
 # "the Ministry" ...): not something anyone can filter on.
 GENERIC_ORG_WORDS = frozenset(
     {
@@ -137,6 +144,20 @@ AGENCIES = frozenset(
 # capital. Six letters keeps real camel-case names ("McDonald", "YouTube", "WhatsApp", "BlackRock",
 # "HarperCollins", "GlaxoSmithKline") and loses the rare long one ("PricewaterhouseCoopers").
 _GLUED = re.compile(r"[a-z]{6,}[A-Z]")
+
+# Lower case only: "Anti-Defamation League", "Trans-Pacific Partnership" are names.
+_PREFIXED = re.compile(r"^(?:anti|pro|post|pre|intra|inter|non|ex|mid|neo|pan|trans)-")
+
+# Mojibake, URLs, handles, glued punctuation ("Knesset,-passed"), two names joined by a dash ("Putin - Kremlin").
+_BAD_SUBSTRINGS = ("http", "www.", "pic.twitter", "@", "\ufffd", '"', ".-", ",-", ";-", "|", ":", " - ", " – ", " — ")
+
+# Lower-case words before a person's name are not part of it ("torture Rachel Stroumsa"); particles are.
+_LEADING_LOWER = re.compile(r"^(?:(?!(?:al|el|bin|ibn|de|da|di|du|van|von|der|la|le)\b)[a-z][\w-]*\s+)+(?=[A-Z])")
+# A title word the model ran into after an organisation's name ("Alibaba Executive Chairman Jack Ma").
+_TRAILING_TITLE = re.compile(r"\s+(?:Executive|Chairman|Chairwoman|Chief|President|Minister|Secretary|Spokesman)$")
+_HEADLINE_FUNCTION_WORDS = frozenset(
+    {"With", "Its", "On", "In", "For", "Of", "To", "And", "The", "A", "An", "From", "After", "Over", "As", "At", "By"}
+)
 
 _HONORIFICS = ("Mr", "Mrs", "Ms", "Miss", "Dr", "Mx", "Prof")
 
@@ -211,8 +232,16 @@ TITLES = (
 CAPITALISED_ONLY = frozenset(
     {"Judge", "Justice", "King", "Queen", "Prince", "Princess", "Pope", "General", "Speaker", "Premier"}
 )
-# Singular form of each title, keyed by its case-folded form (for the display of a match).
-_TITLE_DISPLAY = {t.casefold(): t for t in TITLES}
+# Display form of each title, keyed by its case-folded form; abbreviations spelt out.
+_TITLE_DISPLAY = {t.casefold(): t for t in TITLES} | {
+    "sen.": "Senator",
+    "rep.": "Representative",
+    "gov.": "Governor",
+    "gen.": "General",
+    "vice-president": "Vice President",
+    "secretary-general": "Secretary-General",
+    "secretary general": "Secretary-General",
+}
 
 
 def _title_alternation(titles: Iterable[str]) -> str:
@@ -278,6 +307,12 @@ def strip_title(name: str) -> tuple[str, str | None]:
 def clean_surface(text: str) -> str:
     """The name as a user would type it: no possessive, no leading "the", no wrapping punctuation."""
     s = " ".join(text.split())
+    # An unbalanced bracket is the edge of a credit or an acronym the span ran into: "(CNN)Syrian",
+    # "Party for Freedom (PVV".
+    if ")" in s and "(" not in s:
+        s = s.rsplit(")", 1)[1]
+    elif "(" in s and ")" not in s:
+        s = s.split("(", 1)[0]
     for _ in range(3):  # quotes around a possessive around quotes
         before = s
         s = s.strip(_EDGE_OPEN[:-1]).lstrip(_EDGE_OPEN).rstrip(_EDGE_CLOSE)
@@ -310,6 +345,7 @@ class Country:
 # pycountry's names are ISO's ("Russian Federation", "Korea, Republic of"); news uses these.
 _COUNTRY_DISPLAY = {
     "RU": "Russia",
+    "TR": "Turkey",  # ISO's short name is now "Türkiye" (an alias here); English news mostly writes Turkey
     "CD": "Democratic Republic of the Congo",
     "VA": "Vatican City",
     "BN": "Brunei",
@@ -361,8 +397,34 @@ COUNTRY_ABBREVIATIONS = {
 }
 # Country names that are more often something else in English news: Georgia the US state; no code for them.
 _AMBIGUOUS_COUNTRIES = frozenset({"georgia"})
-# Country names that are also given names: a PERSON label on them is not overruled.
-_PERSONAL_NAME_COUNTRIES = frozenset({"chad", "jordan", "georgia", "india", "israel", "kenya", "jersey", "chile"})
+# Country and capital names that are also people's names: a PERSON label on them is not overruled.
+_PERSONAL_NAME_PLACES = frozenset(
+    {
+        "chad",
+        "jordan",
+        "georgia",
+        "india",
+        "israel",
+        "kenya",
+        "jersey",
+        "chile",
+        "washington",
+        "paris",
+        "sofia",
+        "santiago",
+        "kingston",
+        "georgetown",
+        "lima",
+        "victoria",
+        "london",
+        "nassau",
+        "riga",
+        "vienna",
+        "moroni",
+        "apia",
+        "praia",
+    }
+)
 
 
 def _display_name(c: object) -> str:
@@ -488,13 +550,17 @@ def is_junk(name: str, label: str) -> bool:
     low = name.casefold()
     if low in BOILERPLATE:
         return True
-    if label == "ORG" and low in GENERIC_ORG_WORDS:
+    if label in {"ORG", "PERSON"} and low in GENERIC_ORG_WORDS:
+        return True
+    if label == "PERSON" and low in _TITLE_DISPLAY:  # "Queen", "President": a title, no name
+        return True
+    if _PREFIXED.match(name):  # "anti-Muslim", "post-Brexit": an attitude or a period, not a name
         return True
     if label == "PERSON" and any(ch.isdigit() for ch in name):
         return True
     if _GLUED.search(name):
         return True
-    if any(bad in low for bad in ("http", "www.", "pic.twitter", "@", "\ufffd", '"?', "|", ":")):
+    if any(bad in low for bad in _BAD_SUBSTRINGS):
         return True
     return len(name) > 80 or len(name.split()) > 8
 
@@ -504,36 +570,33 @@ def is_junk(name: str, label: str) -> bool:
 
 @dataclass(frozen=True)
 class Mention:
-    """One span the model found, where it was found."""
+    """One span the model found, and where."""
 
     text: str
     label: str
-    start: int  # character offset in article.body; 0 for the title/kicker/subtitle
+    start: int  # character offset in article.body; 0 for the title, kicker and subtitle
+    zone: int = 0  # which text it was found in (the title, a block ...): spans never cross zones
+    local_start: int = 0  # offset within that text
     in_headline: bool = False  # title, kicker or subtitle
     in_lead: bool = False
-    prefix: str = ""  # the paragraph's text before the span (for a title before a name, a dateline credit)
-    suffix: str = ""  # the paragraph's text after the span
+    prefix: str = ""  # up to PREFIX_CHARS of the text before the span (a title before a name, a credit)
+    suffix: str = ""  # up to SUFFIX_CHARS of the text after it
+
+
+PREFIX_CHARS = 80
+SUFFIX_CHARS = 8
 
 
 @dataclass
 class _Norm:
-    surface: str  # cleaned surface form, for aliases
+    surface: str  # the name as written (possessive, "the" and title removed): becomes an alias
     name: str
     label: str
     start: int
     salient: bool
+    index: int
     code: str | None = None
     role: str | None = None
-    index: int = 0
-
-
-@dataclass
-class _Group:
-    norms: list[_Norm] = field(default_factory=list)
-
-    @property
-    def first(self) -> _Norm:
-        return min(self.norms, key=lambda n: (n.start, n.index))
 
 
 def _person_key(name: str) -> str:
@@ -541,11 +604,11 @@ def _person_key(name: str) -> str:
     return " ".join(w for w in fold(name).split() if len(w) > 1)
 
 
-def _key(name: str, label: str) -> str:
-    if label == "PERSON":
-        return _person_key(name)
-    k = fold(name)
-    if label == "NORP" and len(k) > 4 and k.endswith("s") and not k.endswith("ss"):
+def _group_key(n: _Norm) -> str:
+    if n.label == "PERSON":
+        return _person_key(n.name)
+    k = fold(n.name)
+    if n.label == "NORP" and len(k) > 4 and k.endswith("s") and not k.endswith("ss"):
         k = k[:-1]  # "Americans" and "American" are one group
     return k
 
@@ -566,82 +629,124 @@ def _expand_country_prefix(name: str) -> str:
 
 
 def _is_attribution(m: Mention, name: str) -> bool:
+    """ "(Reuters)", "/TASS/", "(AFP/Reuters)": a credit, not a mention of the agency."""
     before = m.prefix.rstrip()[-1:]
     after = m.suffix.lstrip()[:1]
-    return fold(name) in AGENCIES and ((before == "(" and after == ")") or (before == "/" and after == "/"))
+    is_agency = all(fold(part) in AGENCIES for part in name.split("/"))
+    return is_agency and ((before == "(" and after == ")") or (before == "/" and after == "/"))
+
+
+def _is_headline_run(m: Mention, name: str) -> bool:
+    """A run of Title Case headline words the model took for a name: "GOP Rushes Forward With Its Health
+    Care Bill". Only in headlines, only long spans with a capitalised function word; a real name of that
+    shape ("Council On Foreign Relations") is lost only if the body never names it."""
+    words = name.split()
+    return m.in_headline and len(words) >= 5 and any(w in _HEADLINE_FUNCTION_WORDS for w in words[1:])
+
+
+def _parenthesised_acronyms(mentions: Sequence[Mention]) -> dict[str, str]:
+    """ "Democratic Progressive Party (DPP)": an acronym in brackets right after an organisation is that
+    organisation, also when the model cut the long name short ("Public Committee Against Torture (PCATI)",
+    whose initials no longer match)."""
+    out: dict[str, str] = {}
+    by_zone: dict[int, list[Mention]] = {}
+    for m in mentions:
+        by_zone.setdefault(m.zone, []).append(m)
+    for ms in by_zone.values():
+        ms.sort(key=lambda m: m.local_start)
+        for before, m in pairwise(ms):
+            acronym = clean_surface(m.text).replace(".", "")
+            long_name = clean_surface(before.text)
+            gap = m.local_start - (before.local_start + len(before.text))
+            if (
+                before.label == "ORG"
+                and 2 <= len(acronym) <= 6
+                and acronym.isalpha()
+                and acronym.isupper()
+                and m.prefix.endswith("(")
+                and gap in (1, 2)
+                and len(long_name.split()) > 1
+                and acronym[0] == long_name[0]
+            ):
+                out.setdefault(acronym, long_name)
+    return out
+
+
+def _drop_title_words(mentions: Sequence[Mention]) -> list[Mention]:
+    """Spans inside a title in front of a person ("State" in "Secretary of State Antony Blinken")."""
+    by_zone: dict[int, list[Mention]] = {}
+    for m in sorted(mentions, key=lambda m: m.local_start):
+        by_zone.setdefault(m.zone, []).append(m)
+    starts = {zone: [m.local_start for m in ms] for zone, ms in by_zone.items()}
+    inside: set[int] = set()
+    for m in mentions:
+        found = role_before(m.prefix) if m.label == "PERSON" else None
+        if found is None:
+            continue
+        title_start = m.local_start - (len(m.prefix) - found[1])
+        lo = bisect_left(starts[m.zone], title_start)
+        hi = bisect_left(starts[m.zone], m.local_start)
+        inside.update(id(o) for o in by_zone[m.zone][lo:hi] if o.label != "PERSON")
+    return [m for m in mentions if id(m) not in inside]
 
 
 def _first_pass(mentions: Sequence[Mention]) -> list[_Norm]:
     out: list[_Norm] = []
     for i, m in enumerate(mentions):
-        surface = clean_surface(m.text)
         label = m.label
-        name, role = strip_title(surface)
+        name, role = strip_title(clean_surface(m.text))
         if role is not None and label in {"ORG", "NORP", "GPE"}:
             label = "PERSON"  # "President Trump" tagged ORG: a person title makes it a person
-        if label == "PERSON" and role is None:
-            found = role_before(m.prefix)
-            role = found[0] if found else None
-        name = _fix_case(name, label)
-        if is_junk(name, label) or _is_attribution(m, name):
-            continue
-        code: str | None = None
-        c = country(name)
-        if c is not None and not (label == "PERSON" and fold(name) in _PERSONAL_NAME_COUNTRIES):
-            name, label, code, role = c.name, "GPE", c.code, None
-        elif label in {"GPE", "ORG", "LOC"} and capital_country(name):
-            label, role = "GPE", "capital"
+        if label == "PERSON":
+            name = _LEADING_LOWER.sub("", name)  # "torture Rachel Stroumsa": a span that started early
+            if role is None:
+                found = role_before(m.prefix)
+                role = found[0] if found else None
         elif label == "ORG":
-            name = _expand_country_prefix(name)
-        out.append(_Norm(surface, name, label, m.start, m.in_headline or m.in_lead, code, role, i))
-    return out
-
-
-def _drop_title_words(mentions: Sequence[Mention]) -> list[Mention]:
-    """Spans inside a title that precedes a person ("State" in "Secretary of State Antony Blinken")."""
-    out = list(mentions)
-    for m in mentions:
-        if m.label != "PERSON":
+            name = _TRAILING_TITLE.sub("", name)  # "Alibaba Executive (Chairman Jack Ma)"
+        if is_junk(name, label) or _is_attribution(m, name) or _is_headline_run(m, name):
             continue
-        found = role_before(m.prefix)
-        if found is None:
-            continue
-        # The title occupies the last len(prefix) - found[1] characters before the person.
-        title_len = len(m.prefix) - found[1]
-        out = [
-            o
-            for o in out
-            if o is m
-            or o.start == m.start  # headline mentions all sit at 0: compare by prefix instead
-            and o.prefix != m.prefix[: len(o.prefix)]
-            or not (o.label != "PERSON" and m.start - title_len <= o.start < m.start)
-        ]
+        # Point at the name itself, past a "the" or a title the span included.
+        start = m.start + max(m.text.find(name), 0) if not m.in_headline else 0
+        n = _Norm(name, name, label, start, m.in_headline or m.in_lead, i, role=role if label == "PERSON" else None)
+        overrule_person = label != "PERSON" or fold(name) not in _PERSONAL_NAME_PLACES
+        c = country(name)
+        if c is not None and overrule_person:
+            n.name, n.label, n.code, n.role = c.name, "GPE", c.code, None
+        elif label in {"GPE", "ORG", "LOC", "PERSON"} and capital_country(name) and overrule_person:
+            n.label, n.role = "GPE", "capital"
+        elif label == "ORG":
+            n.name = _expand_country_prefix(name)
+        if n.code is None:
+            n.name, n.surface = _fix_case(n.name, n.label), _fix_case(n.surface, n.label)
+        out.append(n)
     return out
 
 
 def _resolve_short_names(norms: list[_Norm]) -> None:
     """One-word mentions of a person named in full elsewhere in the article take the full name."""
-    full = [n for n in norms if n.label == "PERSON" and len(n.name.split()) > 1]
-    if not full:
+    # Family or given name -> the full-name mentions it could stand for, in text order.
+    by_word: dict[str, list[_Norm]] = {}
+    for f in sorted(norms, key=lambda n: (n.start, n.index)):
+        words = f.name.split()
+        if f.label == "PERSON" and len(words) > 1:
+            # Any word: "Fasci" for "Aldo Fasci Zuazua" (Spanish names put the family name in the middle).
+            for w in {fold(w) for w in words} - _PARTICLES:
+                by_word.setdefault(w, []).append(f)
+    if not by_word:
         return
+    positions = {w: [(f.start, f.index) for f in fs] for w, fs in by_word.items()}
     for n in norms:
-        words = n.name.split()
-        if len(words) != 1 or n.code is not None or n.role == "capital":
+        if len(n.name.split()) != 1 or n.code is not None or n.role == "capital":
             continue
-        if n.label != "PERSON" and is_place_name(n.name):
-            continue
-        token = fold(n.name)
-        if token in _PARTICLES:
-            continue
-        candidates = [f for f in full if token in {fold(w) for w in (f.name.split()[0], f.name.split()[-1])}]
-        if not candidates:
+        candidates = by_word.get(fold(n.name))
+        if not candidates or (n.label != "PERSON" and is_place_name(n.name)):
             continue
         # Several people share the word ("Trump"): the one named most recently before this mention, else
         # the first one named.
-        before = [f for f in candidates if (f.start, f.index) <= (n.start, n.index)]
-        target = max(before, key=lambda f: (f.start, f.index)) if before else min(candidates, key=lambda f: f.start)
+        at = bisect_right(positions[fold(n.name)], (n.start, n.index))
+        target = candidates[at - 1] if at else candidates[0]
         n.name, n.label = target.name, "PERSON"
-        n.role = n.role or target.role
 
 
 def _initials(name: str) -> str:
@@ -649,8 +754,13 @@ def _initials(name: str) -> str:
     return "".join(w[0] for w in words if w[0].isupper())
 
 
-def _resolve_acronyms(norms: list[_Norm]) -> None:
-    long_orgs = {_initials(n.name): n.name for n in norms if n.label == "ORG" and len(n.name.split()) > 1}
+def _resolve_acronyms(norms: list[_Norm], defined: Mapping[str, str]) -> None:
+    """An acronym that spells the initials of an organisation in the article, or that the article defines
+    in brackets after it, is that organisation."""
+    long_orgs: dict[str, str] = dict(defined)
+    for n in norms:
+        if n.label == "ORG" and len(n.name.split()) > 1:
+            long_orgs.setdefault(_initials(n.name), n.name)
     for n in norms:
         bare = n.name.replace(".", "")
         if n.code is None and 2 <= len(bare) <= 6 and bare.isupper() and bare.isalpha() and bare in long_orgs:
@@ -658,22 +768,24 @@ def _resolve_acronyms(norms: list[_Norm]) -> None:
 
 
 def _well_cased(name: str) -> int:
-    if name.islower():
+    if not any(ch.isupper() for ch in name):
         return 0
     return 1 if name.isupper() and len(name.replace(".", "")) > 4 else 2
 
 
-def _entity(group: _Group) -> Entity:
-    norms = sorted(group.norms, key=lambda n: (n.start, n.index))
+def _entity(norms: list[_Norm]) -> Entity:
+    norms = sorted(norms, key=lambda n: (n.start, n.index))
     labels = Counter(n.label for n in norms)
     if any(n.code for n in norms):
         label = "GPE"
     else:
         label = max(labels, key=lambda lab: (labels[lab], -_LABEL_PRIORITY.index(lab)))
-    names = Counter(n.name for n in norms)
-    name = max(names, key=lambda nm: (_well_cased(nm), names[nm], len(nm), -norms[0].name.find(nm)))
-    code = next((n.code for n in norms if n.code), None)
-    role = next((n.role for n in norms if n.role and (n.role != "capital" or label == "GPE")), None)
+    names = Counter(n.name for n in norms)  # in order of first mention: max() keeps the earliest on a tie
+    name = max(names, key=lambda nm: (_well_cased(nm), names[nm], len(nm)))
+    if label == "PERSON":
+        role = next((n.role for n in norms if n.label == "PERSON" and n.role), None)
+    else:
+        role = "capital" if label == "GPE" and any(n.role == "capital" for n in norms) else None
     aliases: list[str] = []
     seen = {fold(name)}
     for n in norms:
@@ -687,7 +799,7 @@ def _entity(group: _Group) -> Entity:
         first_position=norms[0].start,
         salient=any(n.salient for n in norms),
         aliases=tuple(aliases),
-        code=code,
+        code=next((n.code for n in norms if n.code), None),
         role=role,
     )
 
@@ -696,16 +808,15 @@ def normalise(mentions: Sequence[Mention]) -> tuple[Entity, ...]:
     """The article's entities from its raw mentions (see the module docstring for the rules)."""
     norms = _first_pass(_drop_title_words(mentions))
     _resolve_short_names(norms)
-    _resolve_acronyms(norms)
-    groups: dict[str, _Group] = {}
+    _resolve_acronyms(norms, _parenthesised_acronyms(mentions))
+    groups: dict[str, list[_Norm]] = {}
     for n in norms:
-        groups.setdefault(_key(n.name, n.label if n.label == "PERSON" else "NORP" * (n.label == "NORP")), _Group())
-        groups[_key(n.name, n.label if n.label == "PERSON" else "NORP" * (n.label == "NORP"))].norms.append(n)
+        groups.setdefault(_group_key(n), []).append(n)
     entities = [
         _entity(g)
         for g in groups.values()
         # Never written with a capital letter: a common noun the model mistook ("the state department"
         # alone), not a name; it survives only as a mention of a capitalised form.
-        if any(not n.name.islower() for n in g.norms)
+        if any(_well_cased(n.name) for n in g)
     ]
     return tuple(sorted(entities, key=lambda e: (e.first_position, e.name)))

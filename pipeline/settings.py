@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     # Webhook deliveries retry with the same backoff as Elasticsearch, at most this many times, so one dead
     # endpoint delays a story's alert by at most ~1 min and never blocks the stream for good.
     webhook_attempts: int = 5
+    # One webhook request may take this long: a healthy endpoint answers in well under a second, and five
+    # attempts x 10 s keeps the worst case for a hanging endpoint near the minute above.
+    webhook_timeout_s: float = 10.0
+    # Kibana, for `wiredesk kibana import` (the docker compose stack publishes it here).
+    kibana_url: str = "http://127.0.0.1:5601"
     # 64 articles per bulk request: NER batches well at this size and a bulk of 64 × ~5 KB stays far below
     # Elasticsearch's 100 MB http.max_content_length.
     batch_size: int = 64

@@ -36,7 +36,8 @@ def free_port() -> int:
 def settings_env(settings: Settings) -> dict[str, str]:
     """The same settings as WIREDESK_* variables, for a worker in another process."""
     fields = settings.model_dump()
-    return {f"WIREDESK_{k.upper()}": str(v) for k, v in fields.items()}
+    # None stays unset: str(None) would arrive as the string "None" (a webhook URL, a file called None).
+    return {f"WIREDESK_{k.upper()}": str(v) for k, v in fields.items() if v is not None}
 
 
 def docker_available() -> str | None:

@@ -192,7 +192,9 @@ def test_restart_rebuilds_and_redelivery_is_idempotent(wion: list[str], other: l
 
 def test_writes_are_whole_values_and_few(wion: list[str], other: list[str]) -> None:
     class Recorder(dict[str, str]):
-        writes: list[str] = []
+        def __init__(self) -> None:
+            super().__init__()
+            self.writes: list[str] = []
 
         def __setitem__(self, key: str, value: str) -> None:
             self.writes.append(key)

@@ -152,6 +152,26 @@ def test_broker_restart_mid_stream(backend: Settings, worker: WorkerProcess, tmp
     check_contract("broker restart", backend, ids, time.monotonic() - back, expected_dead(tmp_path / "in"))
 
 
+def test_sigterm_mid_stream_stops_cleanly_and_resumes(backend: Settings, worker: WorkerProcess, tmp_path: Path) -> None:
+    write_articles(tmp_path / "in", 400, offset=3400)
+    ids = produce(backend, tmp_path / "in")
+    wait_for(lambda: progress(backend, ids) >= 20, DRAIN_TIMEOUT_S, "the first outcomes")
+    started = time.monotonic()
+    code = worker.stop()
+    stop_s = time.monotonic() - started
+    assert code == 0, f"a graceful stop exits 0, got {code}: {worker.tail()}"
+    restarted = time.monotonic()
+    worker.start()
+    check_contract(
+        "SIGTERM mid-stream",
+        backend,
+        ids,
+        time.monotonic() - restarted,
+        expected_dead(tmp_path / "in"),
+        stop_s=round(stop_s, 2),
+    )
+
+
 def test_poison_messages_are_dead_lettered_alone(backend: Settings, worker: WorkerProcess, tmp_path: Path) -> None:
     write_articles(tmp_path / "in", 40, offset=2800)
     paths = sorted((tmp_path / "in").iterdir())
@@ -176,8 +196,18 @@ def test_poison_messages_are_dead_lettered_alone(backend: Settings, worker: Work
 
 
 def test_second_worker_takes_over_from_a_killed_one(
-    backend: Settings, worker: WorkerProcess, second_worker: WorkerProcess, tmp_path: Path
+    request: pytest.FixtureRequest,
+    backend: Settings,
+    worker: WorkerProcess,
+    second_worker: WorkerProcess,
+    tmp_path: Path,
 ) -> None:
+    """On Kafka, the survivor takes the dead worker's partitions once its session times out. The local
+    server never expires a member that vanished (shared/notes/infrastructure.md), so there the dead worker's
+    partitions wait for it to be restarted under the same id (what a supervisor or compose's restart policy
+    does); the survivor goes on with its own partitions, but if the dead worker held the single dedup
+    partition, everything downstream of clean waits for the restart. Either way: no loss, no duplicate."""
+    local = request.node.callspec.params["backend"] == "local"
     wait_for(lambda: pipeline_lag(backend) == 0, DRAIN_TIMEOUT_S, "both workers idle")
     write_articles(tmp_path / "in", 500, offset=2900)
     ids = produce(backend, tmp_path / "in")
@@ -187,8 +217,21 @@ def test_second_worker_takes_over_from_a_killed_one(
     worker.proc.wait()
     killed = time.monotonic()
     try:
-        figures = check_contract("two workers, one killed", backend, ids, 0.0, expected_dead(tmp_path / "in"))
+        at_kill = progress(backend, ids)
+        if local:
+            # Restarted as a supervisor would, after a pause in which the survivor is alone.
+            time.sleep(5)
+            worker.start()
+        figures = check_contract(
+            "two workers, one killed",
+            backend,
+            ids,
+            time.monotonic() - killed,
+            expected_dead(tmp_path / "in"),
+            done_at_kill=at_kill,
+            restarted_killed_worker=local,
+        )
         assert second_worker.proc is not None and second_worker.proc.poll() is None
-        print({"takeover_and_drain_s": round(time.monotonic() - killed, 1), **figures})
     finally:
-        worker.start()
+        if worker.proc.poll() is not None:
+            worker.start()

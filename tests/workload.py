@@ -101,7 +101,11 @@ def trace(settings: Settings, article_id: str) -> dict[str, int]:
     """How many messages keyed `article_id` each pipeline topic holds: where a lost article stopped."""
     from kafka import KafkaConsumer, TopicPartition
 
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        bootstrap_servers=settings.kafka_bootstrap,
+        enable_auto_commit=False,
+        receive_message_max_bytes=64 * 1024 * 1024,  # a fetch of whole articles can exceed the 1 MB default
+    )
     found: dict[str, int] = {}
     try:
         for topic in (settings.topic_raw, settings.topic_cleaned, settings.topic_deduped, settings.topic_dlq):

