@@ -86,9 +86,10 @@ def render(report: dict[str, Any], out: Console) -> None:
         out.print(table)
     if "outcomes" in report:
         o = report["outcomes"]
+        flight = report.get("in_flight", 0)
         out.print(
-            f"outcomes: indexed {o.get('indexed', 0):,} · duplicates {o.get('duplicate', 0):,} · "
-            f"dead-lettered {o.get('dead_lettered', 0):,}"
+            f"articles in {sum(o.values()) + flight:,} = indexed {o.get('indexed', 0):,} + duplicates "
+            f"{o.get('duplicate', 0):,} + dead-lettered {o.get('dead_lettered', 0):,} + in flight {flight:,}"
         )
-    if "in_flight" in report:
+    elif "in_flight" in report:
         out.print(f"in flight (messages not yet committed by the workers): {report['in_flight']:,}")
