@@ -1,0 +1,52 @@
+"""The command line against the local servers: what a person types, what they get back."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from rich.console import Console
+
+from connectors.runner import wait_for_outcomes
+from pipeline.cli import main
+from pipeline.settings import Settings
+from tests.conftest import SEEDS, WorkerProcess, settings_env
+
+pytestmark = pytest.mark.integration
+
+
+def wiredesk(settings: Settings, *args: str) -> str:
+    result = CliRunner().invoke(main, list(args), env=settings_env(settings), catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_produce_status_search_and_dlq(backend: Settings, worker: WorkerProcess, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text('{"body": ')
+    wiredesk(backend, "produce", str(SEEDS), str(broken))
+    from connectors.producer import ArticleProducer, expand
+
+    producer = ArticleProducer(backend)
+    ids = producer.send_files(expand([SEEDS])).sent
+    producer.close()
+    wait_for_outcomes(backend, ids, worker.proc, 120, Console(quiet=True))
+
+    status = json.loads(wiredesk(backend, "status", "--json"))
+    assert status["servers"]["kafka"] and status["servers"]["elasticsearch"]
+    assert status["outcomes"]["indexed"] >= 2
+
+    hits = [json.loads(line) for line in wiredesk(backend, "search", "Blinken", "--json").splitlines() if line]
+    assert {h["article_id"] for h in hits} >= set(ids)
+
+    letters = [json.loads(line) for line in wiredesk(backend, "dlq", "list", "--json").splitlines() if line]
+    assert any(x["origin"] == str(broken) and "malformed JSON" in x["message"] for x in letters)
+    assert "would replay" in wiredesk(backend, "dlq", "replay", "--stage", "produce", "--dry-run")
+
+
+def test_missing_path_is_a_clear_error(backend: Settings) -> None:
+    result = CliRunner().invoke(main, ["produce", "/no/such/folder"], env=settings_env(backend))
+    assert result.exit_code != 0
+    assert "no such file or folder: /no/such/folder" in result.output
