@@ -22,6 +22,7 @@ from pipeline.index import (
     classify,
     first_index,
 )
+from pipeline.models import Entity
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -170,3 +171,21 @@ class SearchSink:
                 attempt += 1
             todo = retry
         return [r for r in final if r is not None]
+
+
+async def stored_entities(es: AsyncElasticsearch, index: str, ids: Sequence[str]) -> dict[str, tuple[Entity, ...]]:
+    """Entities already indexed for `ids` (canonicals of near copies), so the copies can skip NER. Best
+    effort: whatever cannot be read is simply enriched again."""
+    if not ids:
+        return {}
+    try:
+        resp = await es.search(
+            index=index, query={"ids": {"values": list(ids)}}, size=len(ids), source_includes=["entities"]
+        )
+    except (ApiError, TransportConnectionError, ConnectionTimeout) as exc:
+        log.info("could not read canonical entities (%s); running NER on the copies instead", exc)
+        return {}
+    return {
+        hit["_id"]: tuple(Entity.model_validate(e) for e in hit["_source"].get("entities", []))
+        for hit in resp["hits"]["hits"]
+    }

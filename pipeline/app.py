@@ -18,7 +18,7 @@ import faust
 import mode
 
 from connectors.alerter import Alerter, load_rules
-from connectors.elastic import SearchSink
+from connectors.elastic import SearchSink, stored_entities
 from pipeline import batch
 from pipeline.clean import clean
 from pipeline.dedup import Deduplicator, dedup
@@ -29,6 +29,7 @@ from pipeline.models import (
     CleanedArticle,
     DeadLetter,
     DedupedArticle,
+    DedupLevel,
     EnrichedArticle,
     Outcome,
     OutcomeKind,
@@ -192,8 +193,17 @@ class Wiring:
             await stream.ack(event)
 
     async def _enrich(self, items: Sequence[DedupedArticle]) -> list[EnrichedArticle]:
+        # Near-identical copies take their canonical's entities instead of running NER (the expensive part);
+        # canonicals in this batch are found by enrich itself, earlier ones are read back from the index.
+        in_batch = {i.article.article_id for i in items}
+        wanted = {
+            i.dedup.duplicate_of
+            for i in items
+            if i.dedup.level is DedupLevel.NEAR and i.dedup.duplicate_of and i.dedup.duplicate_of not in in_batch
+        }
+        known = await stored_entities(self.sink.es, self.settings.index_name, sorted(wanted))
         # NER is CPU-bound: in a thread, so the event loop keeps heart-beating to the broker meanwhile.
-        return await asyncio.to_thread(enrich, items, self._nlp)
+        return await asyncio.to_thread(partial(enrich, items, self._nlp, canonical_entities=known))
 
     async def _index_to_dlq(
         self,
