@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -90,3 +91,29 @@ def _wait_consumed(settings: Settings, worker: WorkerProcess) -> None:
     while pipeline_lag(settings) and time.monotonic() < deadline:
         time.sleep(0.3)
     assert pipeline_lag(settings) == 0, f"worker did not catch up: {worker.tail()}"
+
+
+def test_near_copy_is_one_story_and_reuses_entities(backend: Settings, worker: WorkerProcess, tmp_path: Path) -> None:
+    original = (SEEDS / "000_88e60c92ae50af0c.txt").read_text()
+    ids = produce(backend)
+    wait_for_outcomes(backend, ids, worker.proc, TIMEOUT_S, Console(quiet=True))
+    # Another outlet runs the same copy with a changed sign-off and one word edited.
+    copy = original.replace("constructive discussion", "constructive talk").replace(
+        "(With inputs from agencies)", "(Reporting by agencies; editing by the desk)"
+    )
+    (tmp_path / "copy.txt").write_text(copy)
+    producer = ArticleProducer(backend)
+    try:
+        (copy_id,) = producer.send_files(expand([tmp_path / "copy.txt"])).sent
+    finally:
+        producer.close()
+    (outcome,) = wait_for_outcomes(backend, [copy_id], worker.proc, TIMEOUT_S, Console(quiet=True)).values()
+    assert outcome["outcome"] == "indexed"
+    es = sync_client(backend)
+    doc = es.get(index=backend.index_name, id=copy_id)["_source"]
+    originals = {i: es.get(index=backend.index_name, id=i)["_source"] for i in ids}
+    assert doc["dedup"]["level"] == "near"
+    assert doc["story_id"] in {o["story_id"] for o in originals.values()}
+    # It is a copy of the first seed (files are sent in name order), whose entities it takes over.
+    assert doc["dedup"]["duplicate_of"] == ids[0]
+    assert {e["name"] for e in doc["entities"]} == {e["name"] for e in originals[ids[0]]["entities"]}
