@@ -197,10 +197,8 @@ class Wiring:
         # canonicals in this batch are found by enrich itself, earlier ones are read back from the index.
         in_batch = {i.article.article_id for i in items}
         wanted = {
-            i.dedup.duplicate_of
-            for i in items
-            if i.dedup.level is DedupLevel.NEAR and i.dedup.duplicate_of and i.dedup.duplicate_of not in in_batch
-        }
+            i.dedup.matched for i in items if i.dedup.level is DedupLevel.NEAR and i.dedup.matched
+        } - in_batch
         known = await stored_entities(self.sink.es, self.settings.index_name, sorted(wanted))
         # NER is CPU-bound: in a thread, so the event loop keeps heart-beating to the broker meanwhile.
         return await asyncio.to_thread(partial(enrich, items, self._nlp, canonical_entities=known))

@@ -282,7 +282,7 @@ def enrich(
     if canonical_entities is not None:
         in_batch = {item.article.article_id for item in batch}
         for i, item in enumerate(batch):
-            source = item.dedup.duplicate_of
+            source = item.dedup.matched
             if item.dedup.level in REUSE_LEVELS and source and (source in canonical_entities or source in in_batch):
                 reused[i] = source
     to_run = [i for i, item in enumerate(batch) if languages[i] == "en" and i not in reused]

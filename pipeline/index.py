@@ -61,6 +61,7 @@ ARTICLE_MAPPING: dict[str, Any] = {
                 "story_id": KEYWORD,
                 "is_canonical": {"type": "boolean"},
                 "duplicate_of": KEYWORD,
+                "matched": KEYWORD,
                 "level": KEYWORD,
                 "fingerprint": KEYWORD,
                 # Evidence is for reading, not for querying: keep it out of the mapping's field count.

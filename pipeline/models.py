@@ -125,6 +125,9 @@ class DedupInfo(Model):
     is_canonical: bool
     duplicate_of: str | None = None
     level: DedupLevel = DedupLevel.UNIQUE
+    # The article this one was matched with (for a copy: what it is a copy of). It can differ from
+    # duplicate_of, the story's canonical, when the canonical is a rewrite by another outlet.
+    matched: str | None = None
     fingerprint: str
     scores: dict[str, float] = {}
     shared_quotes: tuple[str, ...] = ()

@@ -69,6 +69,8 @@ def deduped(
         story_id="story-1",
         is_canonical=duplicate_of is None,
         duplicate_of=duplicate_of,
+        # In these tests the copy's closest match is also its story's canonical.
+        matched=duplicate_of,
         level=level,
         fingerprint="f",
     )
