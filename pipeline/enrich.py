@@ -304,6 +304,13 @@ def enrich(
                 entities=entities if english else (),
                 language=languages[i],
                 tags=tag(item.article, lexicon) if english else (),
+                dateline=extract_dateline(item.article.lead),
+                stated_dates=stated_dates(item.article.body, _reference_date(item.article)),
             )
         )
     return out
+
+
+def _reference_date(article: CleanedArticle) -> date:
+    """The day a year-less date ("Jan 13") is read against: publication, else arrival."""
+    return (article.published_at or article.received_at).date()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Literal
 
@@ -174,6 +174,8 @@ class EnrichedArticle(Model):
     entities: tuple[Entity, ...] = ()
     language: str = "en"
     tags: tuple[Tag, ...] = ()
+    dateline: str | None = None  # "Washington" for "WASHINGTON (Reuters) -"
+    stated_dates: tuple[date, ...] = ()  # calendar dates the text states, e.g. the day of the event
 
 
 class OutcomeKind(StrEnum):

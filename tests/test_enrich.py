@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -282,3 +283,11 @@ def test_very_long_paragraph_is_chunked(nlp: Language, monkeypatch: pytest.Monke
     (item,) = enrich([deduped(article)], nlp)
     persons = by_label(item, "PERSON")
     assert persons["Antony Blinken"].mentions >= 95  # a name cut at a chunk edge may be lost
+
+
+def test_stated_dates_are_read_against_the_publication_date(nlp: Language, seed_000: CleanedArticle) -> None:
+    published = seed_000.model_copy(update={"published_at": datetime(2024, 1, 13, 9, 0, tzinfo=UTC)})
+    (item,) = enrich([deduped(published)], nlp)
+    # "on Saturday (Jan 13)" and "said Thursday (Jan 11)" in the seed.
+    assert {date(2024, 1, 13), date(2024, 1, 11)} <= set(item.stated_dates)
+    assert item.dateline is None  # the seed has no "WASHINGTON (Reuters) -" opening
