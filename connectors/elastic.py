@@ -15,6 +15,7 @@ from elasticsearch import ApiError, AsyncElasticsearch, Elasticsearch
 from pipeline.alerts import ALERT_MAPPING
 from pipeline.errors import TransientError
 from pipeline.index import (
+    ARTICLE_MAPPING,
     OUTCOME_MAPPING,
     ItemFate,
     ItemResult,
@@ -72,24 +73,30 @@ def setup_indices(es: Elasticsearch, settings: Settings) -> None:
         es.indices.create(
             index=first_index(settings.index_name), aliases={settings.index_name: {"is_write_index": True}}
         )
-    elif ilm:
-        # An index created before the policy existed: put its write index under the policy too.
-        for index, info in es.indices.get_alias(name=settings.index_name).items():
-            if info["aliases"][settings.index_name].get("is_write_index"):
-                es.indices.put_settings(index=index, settings=_lifecycle_settings(settings.index_name))
-    if not es.indices.exists(index=settings.outcomes_index):
-        es.indices.create(
-            index=settings.outcomes_index,
-            settings={"number_of_shards": 1, "number_of_replicas": 0},
-            mappings=OUTCOME_MAPPING,
-        )
-    if not es.indices.exists(index=settings.alerts_index):
-        # A few alerts a day: one shard, like the outcomes index; never rolled over.
-        es.indices.create(
-            index=settings.alerts_index,
-            settings={"number_of_shards": 1, "number_of_replicas": 0},
-            mappings=ALERT_MAPPING,
-        )
+    else:
+        # An index made by an older release lacks the fields added since: add them (Elasticsearch allows
+        # new fields on a live index), else every new document would be refused by the strict mapping.
+        _add_new_fields(es, settings.index_name, ARTICLE_MAPPING)
+        if ilm:
+            # An index created before the policy existed: put its write index under the policy too.
+            for index, info in es.indices.get_alias(name=settings.index_name).items():
+                if info["aliases"][settings.index_name].get("is_write_index"):
+                    es.indices.put_settings(index=index, settings=_lifecycle_settings(settings.index_name))
+    # A few outcomes per article and a few alerts a day: one shard each, never rolled over.
+    for index, mapping in ((settings.outcomes_index, OUTCOME_MAPPING), (settings.alerts_index, ALERT_MAPPING)):
+        if es.indices.exists(index=index):
+            _add_new_fields(es, index, mapping)
+        else:
+            es.indices.create(index=index, settings={"number_of_shards": 1, "number_of_replicas": 0}, mappings=mapping)
+
+
+def _add_new_fields(es: Elasticsearch, index: str, mapping: dict[str, Any]) -> None:
+    try:
+        es.indices.put_mapping(index=index, properties=mapping["properties"])
+    except ApiError as exc:
+        raise RuntimeError(
+            f"the mapping of {index} conflicts with this release's ({exc.message}): reindex into a new index"
+        ) from exc
 
 
 def sync_client(settings: Settings) -> Elasticsearch:

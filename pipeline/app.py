@@ -68,9 +68,11 @@ def create_app(settings: Settings) -> faust.App:
         topic_partitions=settings.partitions,
         # Commit acknowledged offsets every second: at most a second of work is redone after a crash.
         broker_commit_interval=1.0,
-        # Bounded read-ahead per partition: when Elasticsearch is slow the buffers fill and Faust pauses
-        # fetching, instead of holding an unbounded backlog in memory.
-        stream_buffer_maxsize=settings.batch_size * 4,
+        # Bounded read-ahead per topic: when Elasticsearch is slow the buffer fills and Faust stops fetching,
+        # so the backlog waits in Kafka, not in memory (4,096 × ~5 KB ≈ 20 MB per topic at most). A smaller
+        # buffer pauses and resumes partitions constantly under a backlog, and Faust 0.15 can then miss a
+        # resume and leave a partition unread (seen after a kill -9 with 1,800 articles in flight).
+        stream_buffer_maxsize=settings.stream_buffer,
         # An agent that crashes outside the per-message handling takes the worker down with a non-zero
         # exit, instead of the worker living on with a dead agent.
         agent_supervisor=mode.CrashingSupervisor,

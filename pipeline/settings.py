@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     # 64 articles per bulk request: NER batches well at this size and a bulk of 64 × ~5 KB stays far below
     # Elasticsearch's 100 MB http.max_content_length.
     batch_size: int = 64
+    # Messages read ahead per topic before fetching pauses (see pipeline/app.py for why not smaller).
+    stream_buffer: int = 4096
     # Wait at most this long to fill a batch, so a lone article is searchable within ~1 s.
     batch_timeout_s: float = 0.5
     # Transient failures (Elasticsearch 429/5xx, timeouts) retry with exponential backoff and full jitter,

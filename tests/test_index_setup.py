@@ -1,0 +1,27 @@
+"""Index set-up on a live server: idempotent, and an index from an older release gains the new fields."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.elastic import setup_indices, sync_client
+from pipeline.index import ARTICLE_MAPPING, first_index
+from pipeline.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+def test_older_index_gains_new_fields_and_setup_is_idempotent(backend: Settings) -> None:
+    settings = backend.model_copy(
+        update={"index_name": "old-articles", "outcomes_index": "old-outcomes", "alerts_index": "old-alerts"}
+    )
+    es = sync_client(settings)
+    old = {"dynamic": "strict", "properties": {"article_id": {"type": "keyword"}}}
+    es.indices.create(
+        index=first_index("old-articles"), aliases={"old-articles": {"is_write_index": True}}, mappings=old
+    )
+    setup_indices(es, settings)
+    setup_indices(es, settings)
+    props = es.indices.get_mapping(index="old-articles")[first_index("old-articles")]["mappings"]["properties"]
+    assert set(ARTICLE_MAPPING["properties"]) <= set(props)
+    assert es.indices.exists(index="old-outcomes") and es.indices.exists(index="old-alerts")
