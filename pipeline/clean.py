@@ -18,16 +18,18 @@ In order:
    With a given title only its repeats at the top are removed (and a subtitle under them is recognised): the title
    is already known, and looking for a kicker in a body that was cleaned before would not be idempotent.
 5. Boilerplate, per paragraph: widget spans (share bars, embedded-tweet signatures...), then "READ MORE: <headline>"
-   promotions, then whole sentences matched by a rule. The end of the article gets a second pass that walks back
+   promotions, then whole sentences matched by a rule. The end of the article gets a second look that walks back
    from the last sentence removing credits, bylines, taglines, call-outs until the first sentence of reporting.
    Every removal is recorded in `removed` as RemovedLine(text, rule).
 6. An agency dateline opening the lead ("WASHINGTON (Reuters) - ", "MOSCOW, March 14. /TASS/.") is removed; it
-   and the credit lines make `attribution`.
-7. Blocks: a short headline-like line between paragraphs is a HEADING ("What did the officials discuss?"); the
+   and the credit lines make `attribution` (wire_derived when a wire agency, not only the outlet itself, is named).
+7. Steps 5-6 repeat until nothing changes, so that what a removal leaves is judged as a second cleaning would judge
+   it: that is what makes clean() idempotent. If only the headline survives, it is the story.
+8. Blocks: a short headline-like line between paragraphs is a HEADING ("What did the officials discuss?"); the
    rest are PARAGRAPHs.
 
 Properties (tests/test_clean.py): idempotent on (body, title); the body never has more non-whitespace characters
-than the NFC-normalised input (repairs only add spaces); a sentence holding a quotation is never removed.
+than the NFC-normalised input (repairs only add spaces); no rule removes text that is part of a quotation.
 """
 
 from __future__ import annotations
@@ -135,16 +137,20 @@ def _body(lines: list[str], title: str | None, record: _Record) -> tuple[list[st
     Repeated until nothing changes: what a removal leaves (a new first or last sentence, one sentence where there
     were two, a second promotion, a headline-like line on top) is judged again, exactly as cleaning the result a
     second time would judge it. Most articles settle after one pass and a check."""
+    popped = None
     while True:
         texts = _body_pass(lines, record)
         if title:
             _drop_repeats(texts, 0, {_key(title)}, record)
         elif len(texts) > 1 and _is_display_line(texts[0]) and any(_LETTER_RE.search(t) for t in texts[1:]):
             # What boilerplate hid ("<headline> WATCH |...") is a headline once it is gone.
-            title = texts.pop(0)
+            title = popped = texts.pop(0)
         if texts == lines:
-            return texts, title
+            break
         lines = texts
+    if popped is not None and not any(_LETTER_RE.search(t) for t in texts):
+        return _body([popped], None, record)  # nothing followed that headline after all: it is the story
+    return texts, title
 
 
 def _body_pass(lines: list[str], record: _Record) -> list[str]:
@@ -156,7 +162,9 @@ def _body_pass(lines: list[str], record: _Record) -> list[str]:
     # Crumbs can also sit between the headline and the story, or be all that is left of a first line.
     while paragraphs and len(paragraphs[0]) == 1 and _crumb(paragraphs[0][0][0]):
         record.remove(paragraphs.pop(0)[0][0], "breadcrumb")
-    return [" ".join(sentence for sentence, _ in p) for p in paragraphs]
+    # A removal can cut a chunk the glue repair had left alone ("inChinapic.twitter.com/x" is an address, "inChina"
+    # is glued words): repair again.
+    return [rules.repair_glue(" ".join(sentence for sentence, _ in p)) for p in paragraphs]
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -259,9 +267,15 @@ def _is_heading(text: str) -> bool:
 
 def _drop_repeats(lines: list[str], start: int, headlines: set[str], record: _Record) -> int:
     """Removes repeats of the headline among the headline-like lines from `start`; returns the next line's index.
-    The last line is never removed: a one-line article whose title was made from it keeps its text."""
+    A repeat is kept when no words would follow it: an article whose title was made from its only line (or only
+    line with letters) keeps its text."""
     headlines = headlines - {""}  # a "title" of punctuation repeats nothing
-    while start < len(lines) - 1 and _is_headline(lines[start]) and _key(lines[start]) in headlines:
+    while (
+        start < len(lines) - 1
+        and _is_display_line(lines[start])
+        and _key(lines[start]) in headlines
+        and any(_LETTER_RE.search(line) for line in lines[start + 1 :])
+    ):
         record.remove(lines.pop(start), "repeated_headline")
     return start
 

@@ -204,7 +204,10 @@ def _repair_word(word: str) -> str:
         # Glue on the right only before capitalised words ("in|China", "calling|China’s"), not before an upper-case
         # run ("on|TwITTER", "i|OS").
         right_glue = index + 1 < len(segments) and all(_is_title_word(rest) for rest in segments[index + 1 :])
-        words = [segment] if segment.islower() else _split_title_segment(segment, glued=glued_left or right_glue)
+        if segment.islower():  # only ever the first segment: split it as the word it would be on its own
+            words = _split_lowercase(segment).split(" ")
+        else:
+            words = _split_title_segment(segment, glued=glued_left or right_glue)
         if index == 0 or glued_left:
             parts.extend(words)
         else:  # a real CamelCase join ("Mc|Cain", "You|Tube"): keep it joined
@@ -391,7 +394,8 @@ class Rule:
     """A sentence (or whole line) that is boilerplate when `pattern` matches all of it.
 
     `where` is "anywhere", "tail" (only in the run of boilerplate that ends an article: a credit or a tagline in
-    the middle of a story is more likely quoted than real) or "line" (only when it is a line of its own)."""
+    the middle of a story is more likely quoted than real), "line" (only when it is a line of its own) or
+    "line_or_tail"."""
 
     name: str
     pattern: re.Pattern[str]
@@ -635,7 +639,7 @@ INLINE_RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
         "caption",
         " / ",
         re.compile(
-            # with the caption before it when it has one: "- An employee works on the line. Guo Junfeng / For China Daily"
+            # with the caption before it when there is one: "- A worker on the line. Guo Junfeng / For China Daily"
             r"(?:(?:(?<=\s)|^)- [^.]{5,300}\.\s+|(?<=[.!?\"”] )|^)(?:[A-Z][\w'’-]+ ){1,3}/ (?:For )?(?:China Daily"
             r"|Getty Images|Xinhua|AFP|Reuters|AP|EPA|Bloomberg)\b"
         ),
@@ -753,9 +757,16 @@ def headline_end(text: str, *, at_paragraph_end: bool) -> int | None:
     tokens = [(m.start(), m.group()) for m in re.finditer(r"\S+", text)]
     # A headline is at least two words; after a separator ("Taiwan Elections 2024: Polling") or a comma a capital
     # still belongs to the headline.
+    # A comma followed by a lowercase word (", for his part,", ", a psychiatrist") is the grammar of a sentence, not
+    # of a headline: the boundary cannot lie beyond it.
+    limit = min(len(tokens), MAX_HEADLINE_WORDS + 1)
+    for j in range(len(tokens) - 1):
+        if tokens[j][1].endswith(",") and tokens[j + 1][1][:1].islower():
+            limit = min(limit, j + 1)
+            break
     candidates = [
         i
-        for i in range(2, min(len(tokens), MAX_HEADLINE_WORDS + 1))
+        for i in range(2, limit)
         if tokens[i - 1][1] not in {"-", "–", "—", "|"} and tokens[i - 1][1][-1] not in ":|,;"
     ]
     for i in candidates:
@@ -799,7 +810,8 @@ _PLACE = (
 _DATE = rf"{_MONTH}\s+\d{{1,2}}(?:,\s*\d{{4}})?"
 # Datelines spell agencies as the agencies do ("Reuters", "AP", "dpa"): a lowercase "(reuters)" is something else.
 _DATELINE_AGENCY = (
-    r"(?:Reuters(?: Health)?|AP|AFP|dpa|Xinhua|TASS|Interfax|Bloomberg|UPI|EFE|ANSA|Kyodo|Yonhap|Anadolu|PTI|ANI|IANS|CNN)"
+    r"(?:Reuters(?: Health)?|AP|AFP|dpa|Xinhua|TASS|Interfax|Bloomberg|UPI|EFE|ANSA|Kyodo|Yonhap|Anadolu|PTI|ANI"
+    r"|IANS|CNN)"
 )
 _AGENCY_LIST = rf"{_DATELINE_AGENCY}(?:\s*[,/]\s*{_DATELINE_AGENCY})*"
 _DATELINE_RES = (
@@ -807,7 +819,7 @@ _DATELINE_RES = (
     # corpus mangled), "(CNN)".
     re.compile(rf"(?:(?:{_PLACE}(?:,\s*{_DATE})?|{_DATE})\s+)?\((?P<a>{_AGENCY_LIST})\)\s*(?:[-–—]{{1,2}}|\"\?)?\s*"),
     # TASS: "MOSCOW, March 14. /TASS/. ", "MURMANSK. February 7. /TASS/.", "MOSCOW, February 7, /TASS/."
-    re.compile(rf"{_PLACE}[.,]\s*{_DATE}\s*[.,]?\s*/\s*(?P<a>TASS)\s*/\s*\.?\s*"),
+    re.compile(rf"{_PLACE}[.,]\s*{_DATE}\s*[.,]?\s*/\s*(?P<a>TASS)\s*/\s*\.?\s*[-–—/]?\s*"),
 )
 
 
