@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import Any
@@ -21,7 +22,7 @@ from connectors.alerter import Alerter, load_rules
 from connectors.elastic import SearchSink, stored_entities
 from pipeline import batch
 from pipeline.clean import clean
-from pipeline.dedup import Deduplicator, dedup
+from pipeline.dedup import DedupConfig, Deduplicator, dedup
 from pipeline.enrich import enrich, load_nlp
 from pipeline.fate import dead_letter, headers, outcome_id
 from pipeline.index import outcome_actions
@@ -35,6 +36,7 @@ from pipeline.models import (
     OutcomeKind,
     RawArticle,
     StoryUpdate,
+    utcnow,
 )
 from pipeline.settings import Settings
 
@@ -96,6 +98,7 @@ class Wiring:
         self.dedup_table = app.Table("dedup-state", partitions=1, key_type=str, value_type=str)
         self.sink = SearchSink(settings)
         self._deduplicator: Deduplicator | None = None
+        self._last_eviction = 0.0
         self._nlp: Any = None
         # The rules are read here so that a bad rules file stops the worker at start, with the reason.
         self.alerter = Alerter.create(settings, load_rules(settings.alert_rules_path), self._publish_alert)
@@ -118,8 +121,21 @@ class Wiring:
 
     def deduplicator(self) -> Deduplicator:
         if self._deduplicator is None:
-            self._deduplicator = Deduplicator(self.dedup_table)
+            config = DedupConfig(window_hours=self.settings.dedup_window_hours)
+            self._deduplicator = Deduplicator(self.dedup_table, config)
         return self._deduplicator
+
+    def _maybe_evict(self) -> None:
+        """Drop articles older than the window. Done between events of the dedup stream, because the table
+        may only be written in the context of an event of its partition."""
+        now = time.monotonic()
+        if now - self._last_eviction >= self.settings.dedup_evict_interval_s:
+            self._last_eviction = now
+            evicted = self.deduplicator().evict(utcnow())
+            if evicted:
+                log.info(
+                    "dedup window: evicted %d articles older than %.0f h", evicted, self.settings.dedup_window_hours
+                )
 
     def warm_up(self) -> None:
         """Load the NER model before consuming, so the first batch is not slow and a broken model fails fast."""
@@ -192,15 +208,14 @@ class Wiring:
                 )
             else:
                 await self.deduped_topic.send(key=article.article_id.encode(), value=out.model_dump_json().encode())
+            self._maybe_evict()
             await stream.ack(event)
 
     async def _enrich(self, items: Sequence[DedupedArticle]) -> list[EnrichedArticle]:
         # Near-identical copies take their canonical's entities instead of running NER (the expensive part);
         # canonicals in this batch are found by enrich itself, earlier ones are read back from the index.
         in_batch = {i.article.article_id for i in items}
-        wanted = {
-            i.dedup.matched for i in items if i.dedup.level is DedupLevel.NEAR and i.dedup.matched
-        } - in_batch
+        wanted = {i.dedup.matched for i in items if i.dedup.level is DedupLevel.NEAR and i.dedup.matched} - in_batch
         known = await stored_entities(self.sink.es, self.settings.index_name, sorted(wanted))
         # NER is CPU-bound: in a thread, so the event loop keeps heart-beating to the broker meanwhile.
         return await asyncio.to_thread(partial(enrich, items, self._nlp, canonical_entities=known))

@@ -416,6 +416,7 @@ class Deduplicator:
             is_canonical=is_canon,
             duplicate_of=None if is_canon else canonical[2],
             level=DedupLevel.UNIQUE if is_canon or best is None else best.level,
+            matched=best.target if best else None,
             fingerprint=f.fp,
             scores=best.scores if best else {},
             shared_quotes=best.shared_quotes if best else (),

@@ -45,6 +45,13 @@ class Settings(BaseSettings):
     topic_stories: str = "wiredesk-stories"
     topic_alerts: str = "wiredesk-alerts"
 
+    # Dedup: copies and rewrites of a story are looked for among the articles of the last 72 h (wire
+    # rewrites appear within a day; follow-ups two days later are new stories). Memory grows with the
+    # window: ~8 KB per article, so ~80 MB per 10,000 articles.
+    dedup_window_hours: float = 72.0
+    # How often articles older than the window are dropped from the dedup state.
+    dedup_evict_interval_s: float = 60.0
+
     # Elasticsearch.
     index_name: str = "wiredesk-articles"
     outcomes_index: str = "wiredesk-outcomes"

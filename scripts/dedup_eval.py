@@ -378,6 +378,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     ap.add_argument("--out", default=str(ROOT / "bench" / "results" / "dedup_eval.json"))
+    ap.add_argument("--sizes", default="10000,100000", help="window sizes for throughput and latency")
     args = ap.parse_args()
     corpus = load_news_articles(CACHE)
     rng = random.Random(20240113)
@@ -390,7 +391,9 @@ def main() -> None:
     results["seed_pair"] = eval_seeds()
     results["lee_hard_negatives"] = eval_lee(top=30)
     results["memory_tracemalloc"] = eval_memory(corpus, 2000 if args.quick else 10_000)
-    results["performance"] = eval_performance(corpus, [2000] if args.quick else [10_000, 100_000], probe=1000)
+    results["performance"] = eval_performance(
+        corpus, [2000] if args.quick else [int(x) for x in args.sizes.split(",")], probe=1000
+    )
     results["eval_seconds"] = round(time.perf_counter() - t, 1)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(results, indent=2, default=str), encoding="utf-8")

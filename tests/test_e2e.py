@@ -115,5 +115,6 @@ def test_near_copy_is_one_story_and_reuses_entities(backend: Settings, worker: W
     assert doc["dedup"]["level"] == "near"
     assert doc["story_id"] in {o["story_id"] for o in originals.values()}
     # It is a copy of the first seed (files are sent in name order), whose entities it takes over.
-    assert doc["dedup"]["duplicate_of"] == ids[0]
+    assert doc["dedup"]["matched"] == ids[0]
+    assert doc["dedup"]["duplicate_of"] == next(i for i, o in originals.items() if o["dedup"]["is_canonical"])
     assert {e["name"] for e in doc["entities"]} == {e["name"] for e in originals[ids[0]]["entities"]}
