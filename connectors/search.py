@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from connectors.elastic import sync_client
+from pipeline.index import filter_clauses
 from pipeline.settings import Settings
 
 # How many entities to print per hit: enough to recognise the story, few enough for one line.
@@ -51,14 +52,7 @@ class SearchFilters:
     story: str | None = None  # one story id
 
     def clauses(self) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        if self.entities:
-            should = [{"match_phrase": {"entities.name": name}} for name in self.entities]
-            out.append({"bool": {"should": should, "minimum_should_match": 1}})
-        if self.sources:
-            out.append({"terms": {"source": list(self.sources)}})
-        if self.tags:
-            out.append({"terms": {"tags": list(self.tags)}})
+        out = filter_clauses(entities=self.entities, sources=self.sources, tags=self.tags)
         if self.since is not None:
             out.append({"range": {"indexed_at": {"gte": self.since.isoformat()}}})
         if self.story:

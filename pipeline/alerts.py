@@ -21,7 +21,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from pipeline.index import ENGLISH_TEXT, KEYWORD
+from pipeline.index import ENGLISH_TEXT, KEYWORD, filter_clauses
 from pipeline.models import SCHEMA_VERSION, DedupedArticle, Model
 
 # A rule name becomes part of the alert id, a log line and a Kibana filter: short, lower case, no spaces.
@@ -145,15 +145,8 @@ def rule_query(rule: AlertRule) -> dict[str, Any]:
         if isinstance(rule.query, str)
         else rule.query
     )
-    filters: list[dict[str, Any]] = []
     f = rule.filters
-    if f.entities:
-        should = [{"match_phrase": {"entities.name": name}} for name in f.entities]
-        filters.append({"bool": {"should": should, "minimum_should_match": 1}})
-    if f.tags:
-        filters.append({"terms": {"tags": list(f.tags)}})
-    if f.sources:
-        filters.append({"terms": {"source": list(f.sources)}})
+    filters = filter_clauses(entities=f.entities, sources=f.sources, tags=f.tags)
     return {"bool": {"must": [main], "filter": filters, "_name": rule.name}}
 
 

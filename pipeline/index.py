@@ -3,7 +3,7 @@ batch, and the fate of each bulk item. connectors/elastic.py does the I/O."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -201,3 +201,20 @@ def classify(status: int, error: Any = None, op_type: str = "index") -> ItemResu
     if status == 404 and op_type == "update":
         return ItemResult(ItemFate.GONE, status, detail)
     return ItemResult(ItemFate.REJECT, status, detail)
+
+
+def filter_clauses(
+    *, entities: Sequence[str] = (), sources: Sequence[str] = (), tags: Sequence[str] = ()
+) -> list[dict[str, Any]]:
+    """Filters shared by `wiredesk search` and alert rules: each list matches ANY of its values, and all the
+    lists given must hold. Entities match as phrases ("Blinken" finds "Antony Blinken"); sources and tags
+    exactly."""
+    out: list[dict[str, Any]] = []
+    if entities:
+        should = [{"match_phrase": {"entities.name": name}} for name in entities]
+        out.append({"bool": {"should": should, "minimum_should_match": 1}})
+    if sources:
+        out.append({"terms": {"source": list(sources)}})
+    if tags:
+        out.append({"terms": {"tags": list(tags)}})
+    return out
