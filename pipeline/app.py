@@ -167,6 +167,17 @@ class Wiring:
             key=(article_id or origin or "").encode(), value=letter.model_dump_json().encode(), headers=headers(letter)
         )
 
+    async def _event_failed(self, event: Any, exc: BaseException, *, stage: str) -> None:
+        """Any failure on one message is that message's, never the stream's: dead-letter it, named by its key."""
+        await self.to_dlq(
+            event.value,
+            exc,
+            stage=stage,
+            source_topic=event.message.topic,
+            article_id=_key(event),
+            history=_history(event),
+        )
+
     async def clean_agent(self, stream: Stream) -> None:
         async for event in stream.noack().events():
             payload: bytes = event.value
@@ -174,14 +185,7 @@ class Wiring:
                 raw = RawArticle.model_validate_json(payload)
                 cleaned = clean(raw)
             except Exception as exc:
-                await self.to_dlq(
-                    payload,
-                    exc,
-                    stage="clean",
-                    source_topic=self.settings.topic_raw,
-                    article_id=_key(event),
-                    history=_history(event),
-                )
+                await self._event_failed(event, exc, stage="clean")
             else:
                 await self.cleaned_topic.send(key=cleaned.article_id.encode(), value=cleaned.model_dump_json().encode())
             await stream.ack(event)
@@ -198,14 +202,7 @@ class Wiring:
                     story_updates=tuple(StoryUpdate(article_id=a, dedup=d) for a, d in result.updates),
                 )
             except Exception as exc:
-                await self.to_dlq(
-                    payload,
-                    exc,
-                    stage="dedup",
-                    source_topic=self.settings.topic_cleaned,
-                    article_id=_key(event),
-                    history=_history(event),
-                )
+                await self._event_failed(event, exc, stage="dedup")
             else:
                 await self.deduped_topic.send(key=article.article_id.encode(), value=out.model_dump_json().encode())
             self._maybe_evict()
