@@ -102,12 +102,16 @@ def check_contract(
     return figures
 
 
-@pytest.fixture(scope="session")
-def second_worker(backend: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:
-    """Lives to the end of the session once started: a static member that stops is never expired by the
-    local server, so stopping it early would strand its partitions for every later test."""
+@pytest.fixture
+def second_worker(request: pytest.FixtureRequest, backend: Settings, tmp_path: Path) -> Iterator[WorkerProcess]:
+    if request.node.callspec.params["backend"] == "local":
+        pytest.skip(
+            "two live workers on the local server: after the rebalance a partition can stop being consumed "
+            "(Faust 0.15 with noida-db's static membership; 21 of 500 articles stuck in one run, all delivered "
+            "in three others), so this runs against real Kafka only until that is fixed"
+        )
     settings = backend.model_copy(update={"worker_id": "test-worker-2", "web_port": free_port()})
-    proc = WorkerProcess(settings, tmp_path_factory.mktemp("logs-2") / "worker-2.log")
+    proc = WorkerProcess(settings, tmp_path / "worker-2.log")
     proc.start()
     yield proc
     proc.stop()
@@ -224,24 +228,10 @@ def test_poison_messages_are_dead_lettered_alone(backend: Settings, worker: Work
 
 
 def test_second_worker_takes_over_from_a_killed_one(
-    request: pytest.FixtureRequest,
-    backend: Settings,
-    worker: WorkerProcess,
-    second_worker: WorkerProcess,
-    tmp_path: Path,
+    backend: Settings, worker: WorkerProcess, second_worker: WorkerProcess, tmp_path: Path
 ) -> None:
-    """On Kafka, the survivor takes the dead worker's partitions once its session times out. The local
-    server never expires a member that vanished (shared/notes/infrastructure.md), so there the dead worker's
-    partitions wait for it to be restarted under the same id (what a supervisor or compose's restart policy
-    does); the survivor goes on with its own partitions, but if the dead worker held the single dedup
-    partition, everything downstream of clean waits for the restart. Either way: no loss, no duplicate."""
-    local = request.node.callspec.params["backend"] == "local"
-    if local:
-        pytest.skip(
-            "two live workers on the local server: after the rebalance a partition can stop being consumed "
-            "(Faust 0.15 with noida-db's static membership; 21 of 500 articles stuck in one run, all delivered "
-            "in three others), so this runs against real Kafka only until that is fixed"
-        )
+    """The survivor takes the dead worker's partitions once its session times out (real Kafka only: the
+    local server never expires a member that vanished, see the fixture)."""
     wait_for(lambda: pipeline_lag(backend) == 0, DRAIN_TIMEOUT_S, "both workers idle")
     write_articles(tmp_path / "in", 500, offset=2900)
     ids = produce(backend, tmp_path / "in")
@@ -251,21 +241,14 @@ def test_second_worker_takes_over_from_a_killed_one(
     worker.proc.wait()
     killed = time.monotonic()
     try:
-        at_kill = progress(backend, ids)
-        if local:
-            # Restarted as a supervisor would, after a pause in which the survivor is alone.
-            time.sleep(5)
-            worker.start()
         check_contract(
             "two workers, one killed",
             backend,
             ids,
             killed,
             expected_dead(tmp_path / "in"),
-            done_at_kill=at_kill,
-            restarted_killed_worker=local,
+            session_timeout_s=backend.session_timeout_s,
         )
         assert second_worker.proc is not None and second_worker.proc.poll() is None
     finally:
-        if worker.proc.poll() is not None:
-            worker.start()
+        worker.start()
