@@ -17,6 +17,7 @@ from typing import Any
 
 import faust
 import mode
+from faust.transport.consumer import Consumer as FaustConsumer
 
 from connectors.alerter import Alerter, load_rules
 from connectors.elastic import SearchSink, stored_entities
@@ -44,6 +45,29 @@ log = logging.getLogger(__name__)
 # faust's annotations say noack_take() yields values, but it yields events (value + message to ack); the
 # agents therefore take their stream untyped.
 Stream = Any
+
+
+async def _refetch_gap(self: Any, tp: Any, offset_from: int, offset_to: int) -> None:
+    """Faust drops records it fetched when a rebalance or a pause interrupts a fetch, then sees the next
+    fetch jump ahead and acknowledges the jumped-over offsets as a "gap" (a device meant for compacted
+    topics and transaction markers, which our topics do not have) — committing past articles it never
+    processed (seen on the local server after restarts). Instead: leave them unacknowledged, so the
+    committed offset stays below them, and read the partition again from the first of them. Messages
+    read twice are harmless: every stage is idempotent."""
+    log.warning("offsets %d..%d of %s were skipped by a fetch: reading them again", offset_from, offset_to, tp)
+
+    async def seek_back() -> None:
+        # After the message that revealed the gap has been taken: seeking first would have it dropped as
+        # "already read" when the fetcher moves the read offset past it.
+        await asyncio.sleep(0.1)
+        await self.seek(tp, offset_from)
+
+    _background.add(task := asyncio.ensure_future(seek_back()))
+    task.add_done_callback(_background.discard)
+
+
+_background: set[asyncio.Future[None]] = set()
+FaustConsumer._add_gap = _refetch_gap  # type: ignore[method-assign]
 
 
 def create_app(settings: Settings) -> faust.App:
