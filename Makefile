@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed-stamp
 ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: install run test lint unit integration bench up down status clean
+.PHONY: install run test faults lint unit integration bench up down status clean
 
 $(STAMP): pyproject.toml requirements/model.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "wiredesk needs Python >= 3.11 (set PYTHON=...)")'
@@ -25,7 +25,11 @@ run: install
 
 ## Lint, type-check and run the whole test suite (the fixtures start the local servers they need).
 test: install lint
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -m "not restart" $(PYTEST_ARGS)
+
+## Fault tests that restart a worker mid-stream (kill -9, SIGTERM, takeover): see README, Reliability.
+faults: install
+	$(PY) -m pytest -m restart -s $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

@@ -37,8 +37,11 @@ def bench_ner_one(items: Sequence[DedupedArticle], batch_size: int) -> tuple[dic
     return {**rate.as_dict(), "chars_per_s": round(_chars(items) / rate.wall_s), "batch_size": batch_size}, out
 
 
-def _child(jobs: list[list[str]], barrier: Barrier, results: Any) -> None:
+def _child(jobs: list[list[str]], barrier: Barrier, results: Any, pipe_batch: int | None) -> None:
     nlp = load_nlp()
+    if pipe_batch:
+        # How many texts spaCy runs through the model at once (enrich() leaves it at the model's default).
+        nlp.batch_size = pipe_batch
     batches = [[DedupedArticle.model_validate_json(j) for j in batch] for batch in jobs]
     if batches:
         enrich(batches[0][:1], nlp)
@@ -51,15 +54,21 @@ def _child(jobs: list[list[str]], barrier: Barrier, results: Any) -> None:
     results.put((n, time.perf_counter() - wall0, time.process_time() - cpu0, sysinfo.peak_rss_mb(os.getpid())))
 
 
-def bench_ner_processes(items: Sequence[DedupedArticle], batch_size: int, processes: int) -> dict[str, Any]:
-    """`processes` spawned processes (each loads the model, as a pool worker would), batches dealt round
-    robin; the clock starts when every process has its model loaded and warmed."""
+def bench_ner_processes(
+    items: Sequence[DedupedArticle], batch_size: int, processes: int, pipe_batch: int | None = None
+) -> dict[str, Any]:
+    """`processes` spawned processes, each loading the model as a pool worker would; the clock starts when
+    every process has its model loaded and warmed."""
     ctx = mp.get_context("spawn")
-    batches = [[i.model_dump_json() for i in b] for b in _batches(items, batch_size)]
+    # Articles dealt round robin, then batched within each process: every process gets an equal share even
+    # when the sample is smaller than processes x batch_size.
+    shares = [
+        [[i.model_dump_json() for i in b] for b in _batches(items[p::processes], batch_size)] for p in range(processes)
+    ]
     barrier = ctx.Barrier(processes + 1)
     results = ctx.Queue()
     procs = [
-        ctx.Process(target=_child, args=(batches[p::processes], barrier, results), name=f"bench-ner-{p}")
+        ctx.Process(target=_child, args=(shares[p], barrier, results, pipe_batch), name=f"bench-ner-{p}")
         for p in range(processes)
     ]
     for proc in procs:
@@ -78,6 +87,7 @@ def bench_ner_processes(items: Sequence[DedupedArticle], batch_size: int, proces
     return {
         **rate.as_dict(),
         "processes": processes,
+        "nlp_pipe_batch": pipe_batch or "model default",
         "chars_per_s": round(_chars(items) / wall),
         "peak_rss_mb_per_process": [round(d[3] or 0, 1) for d in done],
     }

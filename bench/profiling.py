@@ -31,10 +31,22 @@ _BUCKETS = (
     ("pipeline/language", "enrich: language detection"),
     ("pipeline/enrich", "enrich: zones, tags"),
     ("pipeline/index", "index: to_document"),
+    ("pipeline/batch", "index: batch"),
+    ("pipeline/app", "agents (pipeline/app.py)"),
+    ("connectors/alert", "alerts"),
+    ("pipeline/alerts", "alerts"),
     ("/spacy/", "NER model (spaCy/thinc)"),
     ("/thinc/", "NER model (spaCy/thinc)"),
     ("/pydantic", "pydantic (parse/serialise)"),
-    ("bench/profiling", "harness"),
+    ("/faust/", "Faust"),
+    ("/mode/", "Faust"),
+    ("/aiokafka/", "Kafka client (aiokafka)"),
+    ("/kafka/", "Kafka client (aiokafka)"),
+    ("/elasticsearch/", "Elasticsearch client"),
+    ("/elastic_transport/", "Elasticsearch client"),
+    ("/aiohttp/", "Elasticsearch client"),
+    ("/asyncio/", "asyncio event loop"),
+    ("bench/", "harness"),
 )
 
 
@@ -87,7 +99,11 @@ def profile_worker_path(raws: Sequence[RawArticle], batch_size: int, top: int = 
     load_nlp()  # loading the model is start-up, not per-article work
     profiler = cProfile.Profile()
     profiler.runcall(_worker_path, payloads, batch_size)
-    st = pstats.Stats(profiler)
+    return summarise(pstats.Stats(profiler), len(raws), top)
+
+
+def summarise(st: pstats.Stats, articles: int, top: int = 15) -> dict[str, Any]:
+    """Time by part (see the module doc) and the top functions by own time, per article."""
     stats: dict[Func, Any] = st.stats  # type: ignore[attr-defined]
     total = sum(v[2] for v in stats.values())
     memo: dict[Func, str] = {}
@@ -96,9 +112,9 @@ def profile_worker_path(raws: Sequence[RawArticle], batch_size: int, top: int = 
         b = _bucket(func, stats, memo)
         buckets[b] = buckets.get(b, 0.0) + tottime
     functions = sorted(stats.items(), key=lambda kv: kv[1][2], reverse=True)[:top]
-    n = len(raws)
+    n = max(articles, 1)
     return {
-        "articles": n,
+        "articles": articles,
         "total_s": round(total, 2),
         "ms_per_article": round(total * 1000 / n, 1),
         "by_part": {

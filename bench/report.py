@@ -45,6 +45,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
             ok = value >= target if op == ">=" else value < target
             verdict = "met" if ok else "MISSED"
         out.append({"target": name, "measured": value, "unit": unit.strip(), "verdict": verdict})
+    if _get(e2e, "wiredesk", "paced", "lower_bound"):
+        out[1]["lower_bound"] = True  # some paced articles were not searchable yet when the bench stopped waiting
     return out
 
 

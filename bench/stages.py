@@ -127,7 +127,7 @@ def bench_dedup_stream(articles: Sequence[CleanedArticle], corpus_size: int, pro
 def bench_index(settings: Settings, enriched: Sequence[EnrichedArticle], copies: int) -> dict[str, Any]:
     """The index stage as the worker runs it (pipeline.batch.index_batch: parse, documents, bulk of
     batch_size, outcomes bulk), with NER replaced by a lookup of articles enriched beforehand."""
-    items = _replicated(enriched, copies)
+    items = replicated(enriched, copies)
     by_id = {e.article.article_id: e for e in items}
     payloads = [DedupedArticle(article=e.article, dedup=e.dedup).model_dump_json().encode() for e in items]
 
@@ -168,7 +168,7 @@ def bench_index(settings: Settings, enriched: Sequence[EnrichedArticle], copies:
     }
 
 
-def _replicated(enriched: Sequence[EnrichedArticle], copies: int) -> list[EnrichedArticle]:
+def replicated(enriched: Sequence[EnrichedArticle], copies: int) -> list[EnrichedArticle]:
     """`copies` articles made from the enriched sample under new ids (an index overwrites a known id, which
     is cheaper than a new document and would flatter the rate)."""
     out = []

@@ -59,4 +59,6 @@ class Rate:
             "per_s": round(self.per_s, 2),
             "ms_per_item": round(self.ms_per_item, 3),
             "per_cpu_s": round(self.per_cpu_s, 2),
+            # How many cores the work actually had: below 1 (or below N for N processes) the machine was busy.
+            "cores_used": round(self.cpu_s / self.wall_s, 2) if self.wall_s > 0 else math.nan,
         }

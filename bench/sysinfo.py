@@ -34,15 +34,38 @@ def peak_rss_mb(pid: int) -> float | None:
     return None if kb is None else kb / 1024
 
 
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU seconds the process has used so far (all its threads)."""
+def cpu_times(pid: int) -> tuple[float, float] | None:
+    """(user, system) CPU seconds the process has used so far (all its threads)."""
     try:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
     # The command name (field 2) may contain spaces; the fields after its closing parenthesis are fixed.
     fields = stat.rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / _CLK_TCK
+    return int(fields[11]) / _CLK_TCK, int(fields[12]) / _CLK_TCK
+
+
+def cpu_seconds(pid: int) -> float | None:
+    times = cpu_times(pid)
+    return None if times is None else sum(times)
+
+
+def thread_cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds per thread (tid) of a process: the worker's main thread runs the event loop (Faust, Kafka,
+    clean, dedup, serialisation), its other threads mostly NER (asyncio.to_thread)."""
+    out: dict[int, float] = {}
+    try:
+        tids = [int(t.name) for t in Path(f"/proc/{pid}/task").iterdir()]
+    except OSError:
+        return out
+    for tid in tids:
+        try:
+            stat = Path(f"/proc/{pid}/task/{tid}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        out[tid] = (int(fields[11]) + int(fields[12])) / _CLK_TCK
+    return out
 
 
 def find_pid(*needles: str) -> int | None:
@@ -137,22 +160,44 @@ class Sampler:
 
 
 class CpuMeter:
-    """CPU seconds processes used between start() and stop(), i.e. during one phase."""
+    """CPU seconds processes used between start() and stop(), i.e. during one phase; for the process named
+    `split`, also its main thread apart from its other threads."""
 
-    def __init__(self, pids: dict[str, int]) -> None:
+    def __init__(self, pids: dict[str, int], split: str | None = None) -> None:
         self.pids = pids
+        self.split = split
         self._start: dict[str, float] = {}
+        self._threads: dict[int, float] = {}
+        self._sys = 0.0
         self._t0 = 0.0
         self.used: dict[str, float] = {}
+        self.threads: dict[str, float] = {}
         self.wall_s = 0.0
 
     def start(self) -> None:
         self._t0 = time.monotonic()
         self._start = {name: cpu_seconds(pid) or 0.0 for name, pid in self.pids.items()}
+        if self.split:
+            self._threads = thread_cpu_seconds(self.pids[self.split])
+            self._sys = (cpu_times(self.pids[self.split]) or (0.0, 0.0))[1]
 
     def stop(self) -> dict[str, float]:
         self.wall_s = time.monotonic() - self._t0
         self.used = {name: round((cpu_seconds(pid) or 0.0) - self._start[name], 2) for name, pid in self.pids.items()}
+        if self.split:
+            pid = self.pids[self.split]
+            delta = {t: s - self._threads.get(t, 0.0) for t, s in thread_cpu_seconds(pid).items()}
+            main = delta.pop(pid, 0.0)
+            # Threads have no useful OS names in Python 3.11: the busiest few, by CPU, tell NER (executor
+            # threads) from Faust's Kafka consumer thread well enough together with --profile-worker.
+            busiest = sorted(delta.values(), reverse=True)[:4]
+            self.threads = {
+                # System time is mostly page faults: memory freed and taken again batch after batch.
+                "system (kernel) time": round((cpu_times(pid) or (0.0, 0.0))[1] - self._sys, 2),
+                "main": round(main, 2),
+                "other threads": round(sum(delta.values()), 2),
+                **{f"thread #{i + 1}": round(v, 2) for i, v in enumerate(busiest)},
+            }
         return self.used
 
     def cores(self) -> dict[str, float]:

@@ -133,11 +133,39 @@ class Wiring:
         app.agent(self.dlq_topic, name="ledger")(self.ledger_agent)
         app.agent(self.stories_topic, name="alerts")(self.alerts_agent)
         app.on_partitions_revoked.connect(self._on_revoked)
+        self._suspects: dict[Any, tuple[int | None, int | None]] = {}
+        # Often enough that a lost fetch costs seconds, rarely enough to cost nothing.
+        app.timer(interval=5.0, on_leader=False)(self._refetch_dropped)
 
     def _topic(self, name: str, partitions: int) -> faust.TopicT:
         # Raw bytes in and out: the stages parse with pydantic themselves, so a malformed message becomes a
         # dead letter with a reason instead of a deserialisation error inside Faust.
         return self.app.topic(name, partitions=partitions, key_serializer="raw", value_serializer="raw")
+
+    async def _refetch_dropped(self) -> None:
+        """The other half of _refetch_gap: when Faust drops fetched records and nothing arrives after them,
+        no gap ever shows. A partition whose fetch position stays ahead of what was delivered, with nothing
+        of it in flight, across two checks, has lost records: read it again from the last delivered offset
+        (that one message is read twice, which every stage tolerates)."""
+        consumer: Any = self.app.consumer  # the private offsets below are not in faust's interface
+        ours = set(self.settings.all_topics)
+        in_flight = {m.tp for m in list(consumer._unacked_messages)}
+        for tp in list(consumer.assignment()):
+            if tp.topic not in ours or tp in in_flight:
+                self._suspects.pop(tp, None)
+                continue
+            read = consumer._read_offset.get(tp)
+            position = await consumer.position(tp)
+            seen = (read, position)
+            lost = read is not None and position is not None and position > read + 1
+            if lost and self._suspects.get(tp) == seen:
+                log.warning("%s: fetched up to %s but delivered only up to %s: reading again", tp, position, read)
+                await consumer.seek(tp, read)
+                self._suspects.pop(tp, None)
+            elif lost:
+                self._suspects[tp] = seen
+            else:
+                self._suspects.pop(tp, None)
 
     async def _on_revoked(self, *args: Any, **kwargs: Any) -> None:
         # The derived dedup index must be rebuilt from the table once partitions come back.

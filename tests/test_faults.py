@@ -117,6 +117,7 @@ def second_worker(request: pytest.FixtureRequest, backend: Settings, tmp_path: P
     proc.stop()
 
 
+@pytest.mark.restart
 def test_kill_9_mid_stream(backend: Settings, worker: WorkerProcess, tmp_path: Path) -> None:
     write_articles(tmp_path / "in", 2000, offset=0)
     ids = produce(backend, tmp_path / "in")
@@ -180,6 +181,7 @@ def test_broker_restart_mid_stream(backend: Settings, worker: WorkerProcess, tmp
     check_contract("broker restart", backend, ids, back, expected_dead(tmp_path / "in"))
 
 
+@pytest.mark.restart
 def test_sigterm_mid_stream_stops_cleanly_and_resumes(backend: Settings, worker: WorkerProcess, tmp_path: Path) -> None:
     write_articles(tmp_path / "in", 400, offset=3400)
     ids = produce(backend, tmp_path / "in")
@@ -227,6 +229,7 @@ def test_poison_messages_are_dead_lettered_alone(backend: Settings, worker: Work
     assert {str(o["stage"]) for o in outcomes.values()} == {"clean", "index"}
 
 
+@pytest.mark.restart
 def test_second_worker_takes_over_from_a_killed_one(
     backend: Settings, worker: WorkerProcess, second_worker: WorkerProcess, tmp_path: Path
 ) -> None:

@@ -1,0 +1,43 @@
+"""How much of everything the bench measures: the full plan and the --quick one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# A small nlp.pipe batch to compare spaCy's default (256 texts) against, for NER's peak memory.
+NER_PIPE_BATCH = 16
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How much of everything. The full plan fits ~15 minutes on an idle 2-core machine (NER dominates)."""
+
+    clean_articles: int | None = None  # None: the whole corpus
+    scaled_total: int = 20_000
+    windows: tuple[int, ...] = (10_000, 100_000)
+    probes: int = 300
+    ner_sample: int = 192
+    baseline_ner_sample: int = 64
+    profile_articles: int = 48
+    index_docs: int = 2_000
+    broker_messages: int = 10_000
+    bulk_docs: int = 3_000
+    e2e_articles: int = 400
+    paced_rate: float = 10.0
+    paced_seconds: float = 60.0
+
+
+QUICK = Plan(
+    clean_articles=600,
+    scaled_total=2_000,
+    windows=(10_000,),
+    probes=100,
+    ner_sample=48,
+    baseline_ner_sample=16,
+    profile_articles=16,
+    index_docs=500,
+    broker_messages=5_000,
+    bulk_docs=1_000,
+    e2e_articles=100,
+    paced_seconds=15.0,
+)
