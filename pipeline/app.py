@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -123,6 +124,9 @@ class Wiring:
         self.sink = SearchSink(settings)
         self._deduplicator: Deduplicator | None = None
         self._last_eviction = 0.0
+        # One thread for NER, always the same: each new thread would keep its own malloc arena at its peak
+        # (616 MB resident with a thread per batch against 161 MB with one, make bench).
+        self._ner_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ner")
         self._nlp: Any = None
         # The rules are read here so that a bad rules file stops the worker at start, with the reason.
         self.alerter = Alerter.create(settings, load_rules(settings.alert_rules_path), self._publish_alert)
@@ -267,7 +271,8 @@ class Wiring:
         wanted = {i.dedup.matched for i in items if i.dedup.level is DedupLevel.NEAR and i.dedup.matched} - in_batch
         known = await stored_entities(self.sink.es, self.settings.index_name, sorted(wanted))
         # NER is CPU-bound: in a thread, so the event loop keeps heart-beating to the broker meanwhile.
-        return await asyncio.to_thread(partial(enrich, items, self._nlp, canonical_entities=known))
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._ner_thread, partial(enrich, items, self._nlp, canonical_entities=known))
 
     async def _index_to_dlq(
         self,
