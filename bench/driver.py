@@ -13,7 +13,7 @@ from elasticsearch import Elasticsearch
 
 from bench.progress import Progress
 from bench.servers import ROOT, LocalServers
-from connectors.producer import ArticleProducer, expand
+from connectors.producer import send_paths
 from pipeline.settings import Settings
 
 # A run whose completed count has not moved for this long is stuck (a dead or wedged worker): stop it and
@@ -81,11 +81,7 @@ def fetch(es: Elasticsearch, index: str, ids: Sequence[str], fields: list[str]) 
 
 
 def produce(settings: Settings, files: Sequence[Path]) -> list[str]:
-    producer = ArticleProducer(settings)
-    try:
-        summary = producer.send_files(expand(files))
-    finally:
-        producer.close()
+    summary = send_paths(settings, files)
     if summary.failed:
         raise RuntimeError(f"producer failed for {len(summary.failed)} files: {summary.failed[:3]}")
     return summary.sent

@@ -103,6 +103,15 @@ class ArticleProducer:
         return summary
 
 
+def send_paths(settings: Settings, paths: Iterable[Path]) -> Summary:
+    """Send files or folders once, with a producer of their own: for scripts, tests and benchmarks."""
+    producer = ArticleProducer(settings)
+    try:
+        return producer.send_files(expand(paths))
+    finally:
+        producer.close()
+
+
 def _safe_read(path: Path, limit: int) -> bytes:
     """What to keep of an unusable file in its dead letter: at most `limit` bytes, nothing if it is gone."""
     try:

@@ -20,7 +20,7 @@ from rich.console import Console
 from connectors import servers
 from connectors.alert_sinks import read_new
 from connectors.elastic import sync_client
-from connectors.producer import ArticleProducer, expand
+from connectors.producer import send_paths
 from connectors.runner import wait_for_outcomes
 from connectors.status import pipeline_lag
 from connectors.worker import prepare_search
@@ -86,11 +86,7 @@ def alerting_worker(alerting: Settings, tmp_path_factory: pytest.TempPathFactory
 
 
 def produce(settings: Settings, paths: list[Path]) -> list[str]:
-    producer = ArticleProducer(settings)
-    try:
-        summary = producer.send_files(expand(paths))
-    finally:
-        producer.close()
+    summary = send_paths(settings, paths)
     assert not summary.failed and not summary.dead_lettered
     return summary.sent
 

@@ -27,11 +27,9 @@ def test_produce_status_search_and_dlq(backend: Settings, worker: WorkerProcess,
     broken = tmp_path / "broken.json"
     broken.write_text('{"body": ')
     wiredesk(backend, "produce", str(SEEDS), str(broken))
-    from connectors.producer import ArticleProducer, expand
+    from connectors.producer import send_paths
 
-    producer = ArticleProducer(backend)
-    ids = producer.send_files(expand([SEEDS])).sent
-    producer.close()
+    ids = send_paths(backend, [SEEDS]).sent
     wait_for_outcomes(backend, ids, worker.proc, 120, Console(quiet=True))
 
     status = json.loads(wiredesk(backend, "status", "--json"))

@@ -10,7 +10,7 @@ import pytest
 from rich.console import Console
 
 from connectors.elastic import sync_client
-from connectors.producer import ArticleProducer, expand
+from connectors.producer import send_paths
 from connectors.runner import wait_for_outcomes
 from connectors.search import search_articles
 from connectors.status import pipeline_lag
@@ -26,11 +26,7 @@ TIMEOUT_S = 120.0
 
 
 def produce(settings: Settings) -> list[str]:
-    producer = ArticleProducer(settings)
-    try:
-        summary = producer.send_files(expand([SEEDS]))
-    finally:
-        producer.close()
+    summary = send_paths(settings, [SEEDS])
     assert not summary.failed and not summary.dead_lettered
     return summary.sent
 
@@ -102,11 +98,7 @@ def test_near_copy_is_one_story_and_reuses_entities(backend: Settings, worker: W
         "(With inputs from agencies)", "(Reporting by agencies; editing by the desk)"
     )
     (tmp_path / "copy.txt").write_text(copy)
-    producer = ArticleProducer(backend)
-    try:
-        (copy_id,) = producer.send_files(expand([tmp_path / "copy.txt"])).sent
-    finally:
-        producer.close()
+    (copy_id,) = send_paths(backend, [tmp_path / "copy.txt"]).sent
     (outcome,) = wait_for_outcomes(backend, [copy_id], worker.proc, TIMEOUT_S, Console(quiet=True)).values()
     assert outcome["outcome"] == "indexed"
     es = sync_client(backend)

@@ -19,7 +19,7 @@ import pytest
 from kafka import KafkaProducer
 
 from connectors import servers
-from connectors.producer import ArticleProducer, expand
+from connectors.producer import ArticleProducer, expand, send_paths
 from connectors.status import pipeline_lag
 from pipeline.settings import Settings
 from tests.conftest import ROOT, WorkerProcess, free_port
@@ -44,11 +44,7 @@ def rss_mb(pid: int) -> float:
 
 
 def produce(settings: Settings, folder: Path) -> list[str]:
-    producer = ArticleProducer(settings)
-    try:
-        summary = producer.send_files(expand([folder]))
-    finally:
-        producer.close()
+    summary = send_paths(settings, [folder])
     assert not summary.failed and not summary.dead_lettered
     return summary.sent
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from connectors.producer import ArticleProducer, Summary, expand, watch
+from connectors.producer import ArticleProducer, Summary, send_paths, watch
 from connectors.runner import wait_for_outcomes
 from connectors.status import topic_sizes
 from pipeline.fate import origin_id
@@ -60,11 +60,7 @@ def test_bad_files_are_dead_lettered_with_an_outcome(backend: Settings, worker: 
     bad = {"empty.txt": b"", "binary.txt": b"\x00\x01\x02\x03", "broken.json": b'{"body": '}
     for name, data in bad.items():
         (tmp_path / name).write_bytes(data)
-    producer = ArticleProducer(backend)
-    try:
-        summary = producer.send_files(expand([tmp_path]))
-    finally:
-        producer.close()
+    summary = send_paths(backend, [tmp_path])
     assert len(summary.dead_lettered) == 3 and not summary.sent
     ids = [origin_id(path) for path, _ in summary.dead_lettered]
     found = wait_for_outcomes(backend, ids, worker.proc, 60, Console(quiet=True))
