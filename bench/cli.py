@@ -23,6 +23,10 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     only = p.add_mutually_exclusive_group()
     only.add_argument("--skip-e2e", action="store_true", help="only the in-process stages and the server limits")
     only.add_argument("--e2e-only", action="store_true", help="only the end-to-end runs (e.g. to re-measure them)")
+    only.add_argument(
+        "--only", choices=["alert-latency"], help="only this phase: alert-latency = drop folder -> alert p50/p95"
+    )
+    p.add_argument("--alert-articles", type=int, help="articles dropped in the alert-latency phase")
     p.add_argument(
         "--profile-worker",
         action="store_true",
@@ -37,16 +41,23 @@ def main(argv: list[str] | None = None) -> int:
     plan: Plan = QUICK if args.quick else Plan()
     if args.e2e_articles:
         plan = replace(plan, e2e_articles=args.e2e_articles)
+    if args.alert_articles:
+        plan = replace(plan, alert_articles=args.alert_articles)
     # Wide enough for the tables when the output goes to a file or a CI log instead of a terminal.
     console = Console(width=max(Console().width, 150))
-    in_process = not args.e2e_only
-    e2e = not args.skip_e2e
-    progress = Progress(1 + (6 if in_process else 0) + (2 + int(args.profile_worker) if e2e else 0))
+    only_alerts = args.only == "alert-latency"
+    in_process = not args.e2e_only and not only_alerts
+    e2e = not args.skip_e2e and not only_alerts
+    alerts = not args.skip_e2e
+    progress = Progress(
+        1 + (6 if in_process else 0) + (2 + int(args.profile_worker) if e2e else 0) + (1 if alerts else 0)
+    )
     t_start = time.monotonic()
     load_start = sysinfo.load_average()
     results: dict[str, Any] = {
         "meta": {
             "quick": args.quick,
+            "only": args.only,
             "plan": plan.__dict__,
             "machine": sysinfo.machine(),
             "load_start": load_start,
@@ -60,6 +71,8 @@ def main(argv: list[str] | None = None) -> int:
         phases.in_process(plan, articles, results, progress)
     if e2e:
         phases.end_to_end(plan, articles, results, progress, profile=args.profile_worker)
+    if alerts:
+        phases.alerts(plan, articles, results, progress)
 
     results["where_time_goes"] = phases.where(results)
     results["targets"] = report.targets(results)

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench import corpus, e2e, limits, ner, profiling, stages, window, worker_profile
+from bench import alert_corpus, alert_latency, corpus, e2e, limits, ner, profiling, stages, window, worker_profile
 from bench.plan import NER_PIPE_BATCH, Plan
 from bench.progress import Progress
 from bench.servers import local_servers
@@ -135,6 +135,29 @@ def end_to_end(
             shutil.rmtree(kept, ignore_errors=True)
             shutil.copytree(tmp / "logs", kept, ignore=shutil.ignore_patterns("*.prof"))
             results.setdefault("meta", {})["logs"] = str(kept)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def alerts(plan: Plan, articles: list[NewsArticle], results: dict[str, Any], progress: Progress) -> None:
+    """Drop folder -> alert latency over plan.alert_articles distinct stories, on fresh local servers."""
+    n = plan.alert_articles
+    # One more than measured: the first is the warm-up article that shows the worker and watcher are ready.
+    warmup, *stories = alert_corpus.distinct_stories(articles, n + 1)
+    tmp = Path(tempfile.mkdtemp(prefix="wiredesk-bench-alerts-"))
+    title = f"drop folder -> alert latency: {n} distinct stories at ~1/s"
+    try:
+        (tmp / "logs").mkdir()
+        with progress.phase(title), local_servers("alerts") as srv:
+            results["alert_latency"] = alert_latency.run_alert_latency(
+                srv, stories, warmup, tmp / "work", tmp / "logs", progress
+            )
+    finally:
+        # Next to the end-to-end logs (which replace that folder, so this phase keeps its own sub-folder).
+        kept = Path(tempfile.gettempdir()) / "wiredesk-bench-logs" / "alert-latency"
+        shutil.rmtree(kept, ignore_errors=True)
+        shutil.copytree(tmp / "logs", kept)
+        results.setdefault("meta", {})["alert_logs"] = str(kept)
+        progress.say(f"  worker and watcher logs kept at {kept}")
         shutil.rmtree(tmp, ignore_errors=True)
 
 

@@ -53,7 +53,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
 def write(results: dict[str, Any], folder: Path = RESULTS) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    kind = "quick" if results["meta"]["quick"] else "full"
+    # A single-phase run (--only) gets files of its own: it must not replace the latest full results.
+    kind = results["meta"].get("only") or ("quick" if results["meta"]["quick"] else "full")
     path = folder / f"bench-{kind}-{stamp}.json"
     text = json.dumps(results, indent=2, default=str)
     path.write_text(text)

@@ -127,6 +127,43 @@ def end_to_end(results: dict[str, Any]) -> Table | None:
     return t
 
 
+def alert_latency(results: dict[str, Any]) -> Table | None:
+    r = results.get("alert_latency")
+    if not r:
+        return None
+    cols = ("measure", "n", "p50 ms", "p95 ms", "p99 ms", "max ms")
+    t = _table(f"Drop folder → alert: {r['articles']} distinct stories at {_f(r['rate_per_s'], 2)}/s", *cols)
+    for name, key in (
+        ("landed → alert fired (fired_at)", "land_to_fired"),
+        ("landed → in the alerts file", "land_to_in_file"),
+    ):
+        lat = r[key]
+        t.add_row(name, _f(lat["n"], 0), *(_f(lat[k], 0) for k in ("p50_ms", "p95_ms", "p99_ms", "max_ms")))
+    t.add_section()
+    for name, p in r["parts_ms"].items():
+        t.add_row(f"  {name}", "", _f(p["p50"], 0), _f(p["p95"], 0), "", "")
+    return t
+
+
+def alert_checks(r: dict[str, Any]) -> str:
+    """One line under the alert-latency table: every article fired once, nothing more, nothing stuck."""
+    bad = r["duplicate_alert_lines"] + len(r["files_with_several_alerts"]) + len(r["alerts_for_unknown_files"])
+    idx = r["alerts_index"]
+    # fired + 1: the warm-up article's alert is in the index too; a pending record at the end is a stuck alert.
+    index_ok = idx["delivered"] == r["fired"] + 1 and not idx["pending"]
+
+    def c(text: str, ok: bool) -> str:
+        return f"[{'green' if ok else 'red'}]{text}[/]"
+
+    missing = c(f"{r['missing']} missing", not r["missing"])
+    extra = c(f"{bad} duplicate or unexpected", not bad)
+    index = c(f"{idx['delivered']} delivered, {idx['pending']} pending", index_ok)
+    return (
+        f"alerts: {r['fired']} fired, {missing} (no alert within {r['timeout_s']:.0f} s of landing), {extra}; "
+        f"alerts index: {index} (expected {r['fired'] + 1} delivered: the warm-up too)"
+    )
+
+
 def where(results: dict[str, Any]) -> Table | None:
     w = results.get("where_time_goes")
     if not w:
@@ -180,8 +217,9 @@ def print_all(results: dict[str, Any], console: Console) -> None:
         profile(wp, "main_thread", "Worker under cProfile, main thread (event loop), CPU"),
         profile(wp, "other_threads", "Worker under cProfile, other threads (NER executor, Kafka consumer), CPU"),
     ]
-    for table in (stages(results), limits(results), end_to_end(results), where(results), profile(results), *worker):
-        if table is not None:
+    tables = (stages(results), limits(results), end_to_end(results), alert_latency(results), where(results))
+    for table in (*tables, profile(results), *worker):
+        if table is not None and table.row_count:  # a phase not run in this invocation (--only, --e2e-only)
             console.print(table)
     if wp.get("cpu_ms_per_article_by_thread"):
         by_thread = ", ".join(f"{k} {v}" for k, v in wp["cpu_ms_per_article_by_thread"].items())
@@ -198,6 +236,11 @@ def print_all(results: dict[str, Any], console: Console) -> None:
             f"wiredesk / naive baseline, end-to-end throughput: ×{e2e['ratio']:.2f} steady, "
             f"×{e2e.get('ratio_overall', math.nan):.2f} overall"
         )
+    alerts = results.get("alert_latency")
+    if alerts:
+        console.print(alert_checks(alerts))
+    for name, fate in (alerts or {}).get("missing_files", {}).items():
+        console.print(f"[red]no alert for {name}[/]: {fate}")
     console.print(targets(results))
     meta = results["meta"]
     console.print(

@@ -12,6 +12,7 @@ from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, AsyncElasticsearch, Elasticsearch
 
+from connectors.liveness import WORKERS_MAPPING
 from pipeline.alerts import ALERT_MAPPING
 from pipeline.errors import TransientError
 from pipeline.index import (
@@ -82,8 +83,13 @@ def setup_indices(es: Elasticsearch, settings: Settings) -> None:
             for index, info in es.indices.get_alias(name=settings.index_name).items():
                 if info["aliases"][settings.index_name].get("is_write_index"):
                     es.indices.put_settings(index=index, settings=_lifecycle_settings(settings.index_name))
-    # A few outcomes per article and a few alerts a day: one shard each, never rolled over.
-    for index, mapping in ((settings.outcomes_index, OUTCOME_MAPPING), (settings.alerts_index, ALERT_MAPPING)):
+    # A few outcomes per article, a few alerts a day, a record per worker: one shard each, never rolled over.
+    small = (
+        (settings.outcomes_index, OUTCOME_MAPPING),
+        (settings.alerts_index, ALERT_MAPPING),
+        (settings.workers_index, WORKERS_MAPPING),
+    )
+    for index, mapping in small:
         if es.indices.exists(index=index):
             _add_new_fields(es, index, mapping)
         else:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
@@ -10,6 +11,7 @@ from rich.table import Table
 
 from connectors import servers
 from connectors.elastic import sync_client
+from pipeline.models import utcnow
 from pipeline.settings import Settings
 
 
@@ -50,6 +52,24 @@ def outcome_counts(settings: Settings) -> dict[str, int]:
     return {b["key"]: b["doc_count"] for b in resp["aggregations"]["o"]["buckets"]}
 
 
+def worker_beats(settings: Settings) -> dict[str, float]:
+    """Seconds since each worker's last beat (connectors/liveness.py), by this machine's clock."""
+    es = sync_client(settings)
+    if not es.indices.exists(index=settings.workers_index):
+        return {}
+    resp = es.search(
+        index=settings.workers_index,
+        query={"term": {"group": settings.app_id}},
+        size=1000,
+        sort=[{"worker_id": "asc"}],
+    )
+    now = utcnow()
+    return {
+        h["_source"]["worker_id"]: round((now - datetime.fromisoformat(h["_source"]["beat_at"])).total_seconds(), 1)
+        for h in resp["hits"]["hits"]
+    }
+
+
 def collect(settings: Settings) -> dict[str, Any]:
     state = servers.state(settings)
     report: dict[str, Any] = {
@@ -65,6 +85,7 @@ def collect(settings: Settings) -> dict[str, Any]:
     if state.search:
         counts = outcome_counts(settings)
         report["outcomes"] = counts
+        report["workers"] = worker_beats(settings)
     if state.kafka:
         # Re-sending an article adds a raw message but not an outcome (outcomes are per article id), so
         # what is in flight is the workers' uncommitted backlog, not a difference of counts.
@@ -93,3 +114,7 @@ def render(report: dict[str, Any], out: Console) -> None:
         )
     elif "in_flight" in report:
         out.print(f"in flight (messages not yet committed by the workers): {report['in_flight']:,}")
+    if "workers" in report:
+        # Older than the session timeout: the worker is gone, and its partitions pass to the others.
+        beats = report["workers"]
+        out.print("workers: " + (", ".join(f"{w} (last beat {age:.0f} s ago)" for w, age in beats.items()) or "none"))

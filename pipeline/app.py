@@ -18,16 +18,18 @@ from typing import Any
 
 import faust
 import mode
-from faust.transport.consumer import Consumer as FaustConsumer
 
 from connectors.alerter import Alerter, load_rules
 from connectors.elastic import SearchSink, stored_entities
-from pipeline import batch
+from connectors.liveness import Liveness
+from pipeline import batch, faust_fixes
 from pipeline.clean import clean
 from pipeline.dedup import DedupConfig, Deduplicator, dedup
 from pipeline.enrich import enrich, load_nlp
 from pipeline.fate import dead_letter, headers, outcome_id
 from pipeline.index import outcome_actions
+from pipeline.learned import EVICT_INTERVAL_S as LEARNED_EVICT_INTERVAL_S
+from pipeline.learned import LearnedConfig, LineMemory, strip_learned
 from pipeline.models import (
     CleanedArticle,
     DeadLetter,
@@ -48,27 +50,7 @@ log = logging.getLogger(__name__)
 Stream = Any
 
 
-async def _refetch_gap(self: Any, tp: Any, offset_from: int, offset_to: int) -> None:
-    """Faust drops records it fetched when a rebalance or a pause interrupts a fetch, then sees the next
-    fetch jump ahead and acknowledges the jumped-over offsets as a "gap" (a device meant for compacted
-    topics and transaction markers, which our topics do not have) — committing past articles it never
-    processed (seen on the local server after restarts). Instead: leave them unacknowledged, so the
-    committed offset stays below them, and read the partition again from the first of them. Messages
-    read twice are harmless: every stage is idempotent."""
-    log.warning("offsets %d..%d of %s were skipped by a fetch: reading them again", offset_from, offset_to, tp)
-
-    async def seek_back() -> None:
-        # After the message that revealed the gap has been taken: seeking first would have it dropped as
-        # "already read" when the fetcher moves the read offset past it.
-        await asyncio.sleep(0.1)
-        await self.seek(tp, offset_from)
-
-    _background.add(task := asyncio.ensure_future(seek_back()))
-    task.add_done_callback(_background.discard)
-
-
-_background: set[asyncio.Future[None]] = set()
-FaustConsumer._add_gap = _refetch_gap  # type: ignore[method-assign]
+faust_fixes.install()
 
 
 def create_app(settings: Settings) -> faust.App:
@@ -121,6 +103,18 @@ class Wiring:
         self.alerts_topic = self._topic(settings.topic_alerts, settings.partitions)
         # The dedup state: one JSON record per article in the window, replicated to a changelog topic.
         self.dedup_table = app.Table("dedup-state", partitions=1, key_type=str, value_type=str)
+        # Lines each source repeats across its articles (pipeline/learned.py), changelog-backed like dedup-state;
+        # one partition because the dedup stream it is written from has one.
+        self.learned_table = app.Table("learned-lines", partitions=1, key_type=str, value_type=str)
+        self.learned = LineMemory(
+            self.learned_table,
+            LearnedConfig(
+                min_articles=settings.learned_min_articles,
+                ttl_days=settings.learned_ttl_days,
+                max_lines_per_source=settings.learned_max_lines_per_source,
+            ),
+        )
+        self._last_learned_eviction = time.monotonic()
         self.sink = SearchSink(settings)
         self._deduplicator: Deduplicator | None = None
         self._last_eviction = 0.0
@@ -137,39 +131,21 @@ class Wiring:
         app.agent(self.dlq_topic, name="ledger")(self.ledger_agent)
         app.agent(self.stories_topic, name="alerts")(self.alerts_agent)
         app.on_partitions_revoked.connect(self._on_revoked)
-        self._suspects: dict[Any, tuple[int | None, int | None]] = {}
-        # Often enough that a lost fetch costs seconds, rarely enough to cost nothing.
-        app.timer(interval=5.0, on_leader=False)(self._refetch_dropped)
+        self._watchdog = faust_fixes.StallWatchdog(set(settings.all_topics))
+        # Often enough that a lost record costs seconds, rarely enough to cost nothing.
+        app.timer(interval=5.0, on_leader=False)(self._check_stalls)
+        self._liveness = Liveness(settings, self.sink.es)
+        if settings.expire_dead_workers:
+            # As often as Kafka heartbeats (a tenth of the session timeout), for the same reason.
+            app.timer(interval=settings.session_timeout_s / 10, on_leader=False)(self._liveness.beat)
 
     def _topic(self, name: str, partitions: int) -> faust.TopicT:
         # Raw bytes in and out: the stages parse with pydantic themselves, so a malformed message becomes a
         # dead letter with a reason instead of a deserialisation error inside Faust.
         return self.app.topic(name, partitions=partitions, key_serializer="raw", value_serializer="raw")
 
-    async def _refetch_dropped(self) -> None:
-        """The other half of _refetch_gap: when Faust drops fetched records and nothing arrives after them,
-        no gap ever shows. A partition whose fetch position stays ahead of what was delivered, with nothing
-        of it in flight, across two checks, has lost records: read it again from the last delivered offset
-        (that one message is read twice, which every stage tolerates)."""
-        consumer: Any = self.app.consumer  # the private offsets below are not in faust's interface
-        ours = set(self.settings.all_topics)
-        in_flight = {m.tp for m in list(consumer._unacked_messages)}
-        for tp in list(consumer.assignment()):
-            if tp.topic not in ours or tp in in_flight:
-                self._suspects.pop(tp, None)
-                continue
-            read = consumer._read_offset.get(tp)
-            position = await consumer.position(tp)
-            seen = (read, position)
-            lost = read is not None and position is not None and position > read + 1
-            if lost and self._suspects.get(tp) == seen:
-                log.warning("%s: fetched up to %s but delivered only up to %s: reading again", tp, position, read)
-                await consumer.seek(tp, read)
-                self._suspects.pop(tp, None)
-            elif lost:
-                self._suspects[tp] = seen
-            else:
-                self._suspects.pop(tp, None)
+    async def _check_stalls(self) -> None:
+        await self._watchdog.check(self.app)
 
     async def _on_revoked(self, *args: Any, **kwargs: Any) -> None:
         # The derived dedup index must be rebuilt from the table once partitions come back.
@@ -182,8 +158,8 @@ class Wiring:
         return self._deduplicator
 
     def _maybe_evict(self) -> None:
-        """Drop articles older than the window. Done between events of the dedup stream, because the table
-        may only be written in the context of an event of its partition."""
+        """Drop articles older than the window, and learned lines gone stale. Done between events of the dedup
+        stream, because a table may only be written in the context of an event of its partition."""
         now = time.monotonic()
         if now - self._last_eviction >= self.settings.dedup_evict_interval_s:
             self._last_eviction = now
@@ -191,6 +167,14 @@ class Wiring:
             if evicted:
                 log.info(
                     "dedup window: evicted %d articles older than %.0f h", evicted, self.settings.dedup_window_hours
+                )
+        if now - self._last_learned_eviction >= LEARNED_EVICT_INTERVAL_S:
+            self._last_learned_eviction = now
+            if forgotten := self.learned.evict(utcnow()):
+                log.info(
+                    "learned lines: forgot %d not seen for %.0f days or over the cap",
+                    forgotten,
+                    self.settings.learned_ttl_days,
                 )
 
     def warm_up(self) -> None:
@@ -251,6 +235,11 @@ class Wiring:
             payload: bytes = event.value
             try:
                 article = CleanedArticle.model_validate_json(payload)
+                if self.settings.learned_lines:
+                    # Here, not in the clean stage: this is the one place that sees every article of a source
+                    # in order (`cleaned` has one partition, so one table can hold per-source counts). The
+                    # stripped article is what dedup compares and what goes on to the index.
+                    article = strip_learned(article, self.learned)
                 result = dedup(article, self.deduplicator())
                 out = DedupedArticle(
                     article=article,

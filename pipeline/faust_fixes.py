@@ -1,0 +1,120 @@
+"""Three defects of faust-streaming 0.15.3's consumer that lose or strand messages, and the repairs.
+Pinned version: re-check each one on upgrade (they live in `faust/transport/consumer.py`).
+
+1. Faust drops records it has fetched when a rebalance or a flow stop interrupts a fetch (and the record
+   whose hand-over was interrupted is still marked read). When the next fetch jumps ahead, Faust calls the
+   skipped offsets a "gap" — a device for compacted topics and transaction markers, which our topics do not
+   have — and acknowledges them. `refetch_gap` replaces that: read the skipped offsets again instead.
+2. `_new_offset` lets the commit jump over a single unacknowledged message at the committed offset: it
+   tests `min(acked) - committed > 1`, but the committed offset is already the *next* message to read, so a
+   hole of one message passes (and with a committed offset of 0 there is no test at all). `new_offset`
+   commits only a run of acknowledged offsets that starts at the committed one.
+3. With 1 and 2 nothing is committed past a lost record, but nothing reads it again either when no later
+   record reveals the gap. `StallWatchdog` finds partitions whose committed offset is stuck below the end
+   while the message at that offset is in no stream, and reads them again from the committed offset.
+
+Messages read twice are harmless: every stage is idempotent (deterministic ids, create-or-skip writes)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from faust.transport.consumer import Consumer
+from faust.utils.functional import consecutive_numbers
+
+log = logging.getLogger(__name__)
+_background: set[asyncio.Future[None]] = set()
+
+
+async def refetch_gap(self: Any, tp: Any, offset_from: int, offset_to: int) -> None:
+    log.warning("offsets %d..%d of %s were skipped by a fetch: reading them again", offset_from, offset_to, tp)
+
+    async def seek_back() -> None:
+        # After the message that revealed the gap has been taken: seeking first would have it dropped as
+        # "already read" when the fetcher moves the read offset past it.
+        await asyncio.sleep(0.1)
+        await self.seek(tp, offset_from)
+
+    _background.add(task := asyncio.ensure_future(seek_back()))
+    task.add_done_callback(_background.discard)
+
+
+def new_offset(self: Any, tp: Any) -> int | None:
+    """The offset to commit for `tp`: one past the run of acknowledged offsets that starts at the committed
+    offset; None while the message at the committed offset is not acknowledged."""
+    acked: list[int] = self._acked[tp]
+    if not acked:
+        return None
+    acked.sort()
+    # Faust stores a committed offset of 0 as None; before the first commit the run starts where we began.
+    committed = self._committed_offset[tp]
+    if committed is not None and acked[0] > committed:
+        return None
+    run = next(consecutive_numbers(acked))
+    acked[: len(run)] = []
+    self._acked_index[tp].difference_update(run)
+    return int(run[-1]) + 1
+
+
+def install() -> None:
+    Consumer._add_gap = refetch_gap  # type: ignore[method-assign]
+    Consumer._new_offset = new_offset  # type: ignore[method-assign]
+
+
+class StallWatchdog:
+    """Reads a partition again from its committed offset when, across two checks, the committed offset has
+    not moved, is below the partition's end, and the message at it was handed over by the fetcher but is
+    neither waiting in a stream's buffer nor being processed: lost, not slow (a message being processed,
+    however slowly — e.g. while Elasticsearch is down — is in a stream).
+
+    A false alarm (commits failing while the broker is away) only makes processed messages arrive again."""
+
+    def __init__(self, topics: set[str]) -> None:
+        self.topics = topics
+        self._last: dict[Any, tuple[int, int]] = {}
+
+    async def check(self, app: Any) -> list[Any]:
+        consumer = app.consumer
+        if not consumer.flow_active:  # a rebalance is under way; it seeks to the committed offsets itself
+            self._last.clear()
+            return []
+        present = _in_streams(app)
+        seen: dict[Any, tuple[int, int]] = {}
+        stalled = []
+        for tp in list(consumer.assignment()):
+            if tp.topic not in self.topics:
+                continue
+            committed = consumer._committed_offset.get(tp) or 0
+            read = consumer._read_offset.get(tp)
+            end = consumer.highwater(tp)
+            # Not yet handed over by the fetcher (read < committed): waiting, e.g. behind a full buffer.
+            if end is None or committed >= end or read is None or read < committed or (tp, committed) in present:
+                continue
+            state = (committed, read)
+            if self._last.get(tp) == state:
+                log.warning(
+                    "%s: offset %d was handed over but is in no stream and not committed (read up to %d, end %d): "
+                    "reading the partition again from it",
+                    tp,
+                    committed,
+                    read,
+                    end,
+                )
+                await consumer.seek(tp, committed)
+                stalled.append(tp)
+            else:
+                seen[tp] = state
+        self._last = seen
+        return stalled
+
+
+def _in_streams(app: Any) -> set[tuple[Any, int]]:
+    """(partition, offset) of every message a stream holds: taken and not acknowledged, or still waiting in
+    the stream's buffer (Faust only tracks a message once a stream takes it)."""
+    held = {(m.tp, m.offset) for m in list(app.consumer._unacked_messages)}
+    for channels in list(app.topics._tp_index.values()):
+        for channel in list(channels):
+            held.update((e.message.tp, e.message.offset) for e in list(channel.queue._queue))
+    return held

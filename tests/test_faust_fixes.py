@@ -1,0 +1,153 @@
+"""The repairs of Faust's consumer bookkeeping, on a stand-in consumer (no Kafka): commits never pass an
+unacknowledged message, and a partition whose committed offset is stuck on a lost message is read again."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import defaultdict
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from faust.types import TP
+
+from pipeline.faust_fixes import StallWatchdog, new_offset
+
+RAW = TP("raw", 0)
+
+
+@dataclass
+class Msg:
+    tp: Any
+    offset: int
+
+
+@dataclass
+class Event:
+    message: Msg
+
+
+@dataclass
+class FakeConsumer:
+    committed: dict[Any, int | None] = field(default_factory=dict)
+    ends: dict[Any, int] = field(default_factory=dict)
+    unacked: list[Msg] = field(default_factory=list)
+    flow_active: bool = True
+    seeks: list[tuple[Any, int]] = field(default_factory=list)
+
+    queued: list[Msg] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # The stand-in is its own app: app.consumer, app.topics._tp_index[tp] -> channels with a queue.
+        self.consumer = self
+        self.topics = self
+        self._tp_index = {RAW: [SimpleNamespace(queue=SimpleNamespace(_queue=[Event(m) for m in self.queued]))]}
+        self._acked: dict[Any, list[int]] = defaultdict(list)
+        self._acked_index: dict[Any, set[int]] = defaultdict(set)
+        self._committed_offset: dict[Any, int | None] = defaultdict(lambda: None, self.committed)
+        self._unacked_messages = self.unacked
+        self._read_offset: dict[Any, int | None] = defaultdict(lambda: None)
+
+    def ack(self, tp: Any, *offsets: int) -> None:
+        self._acked[tp].extend(offsets)
+        self._acked_index[tp].update(offsets)
+
+    def assignment(self) -> set[Any]:
+        return set(self.ends)
+
+    def highwater(self, tp: Any) -> int | None:
+        return self.ends.get(tp)
+
+    async def seek(self, tp: Any, offset: int) -> None:
+        self.seeks.append((tp, offset))
+
+
+def test_commit_never_passes_a_single_unacknowledged_message() -> None:
+    # Faust's own test (min(acked) - committed > 1) lets this commit reach 13 and lose offset 10.
+    c = FakeConsumer(committed={RAW: 10})
+    c.ack(RAW, 11, 12)
+    assert new_offset(c, RAW) is None
+    c.ack(RAW, 10)
+    assert new_offset(c, RAW) == 13
+    assert c._acked[RAW] == [] and c._acked_index[RAW] == set()
+
+
+def test_commit_stops_at_the_first_hole() -> None:
+    c = FakeConsumer(committed={RAW: 5})
+    c.ack(RAW, 8, 5, 6)
+    assert new_offset(c, RAW) == 7
+    assert c._acked[RAW] == [8]
+
+
+def test_before_the_first_commit_the_run_starts_at_the_first_acknowledged() -> None:
+    c = FakeConsumer()
+    c.ack(RAW, 0, 1, 2)
+    assert new_offset(c, RAW) == 3
+    assert new_offset(c, RAW) is None
+
+
+def check(dog: StallWatchdog, c: FakeConsumer) -> list[Any]:
+    return asyncio.run(dog.check(c))
+
+
+def test_a_lost_message_is_read_again_after_two_checks() -> None:
+    c = FakeConsumer(committed={RAW: 10}, ends={RAW: 12})
+    c._read_offset[RAW] = 11  # 10 and 11 were handed over; 10 never reached its stream
+    c.ack(RAW, 11)
+    dog = StallWatchdog({"raw"})
+    assert check(dog, c) == []  # one sighting may be a commit about to happen
+    assert check(dog, c) == [RAW]
+    assert c.seeks == [(RAW, 10)]
+
+
+@pytest.mark.parametrize(
+    "where",
+    [
+        {"unacked": [Msg(RAW, 10)]},  # being processed, e.g. the index stage waiting for Elasticsearch
+        {"queued": [Msg(RAW, 10), Msg(RAW, 11)]},  # waiting in the stream's buffer behind a slow stage
+    ],
+)
+def test_a_message_still_in_a_stream_is_slow_not_lost(where: dict[str, list[Msg]]) -> None:
+    c = FakeConsumer(committed={RAW: 10}, ends={RAW: 50}, **where)  # type: ignore[arg-type]
+    c._read_offset[RAW] = 11
+    dog = StallWatchdog({"raw"})
+    assert check(dog, c) == [] and check(dog, c) == [] and c.seeks == []
+
+
+def test_a_message_the_fetcher_has_not_handed_over_is_waiting_not_lost() -> None:
+    c = FakeConsumer(committed={RAW: 10}, ends={RAW: 50})
+    c._read_offset[RAW] = 9
+    dog = StallWatchdog({"raw"})
+    assert check(dog, c) == [] and check(dog, c) == []
+
+
+def test_progress_between_checks_is_not_a_stall() -> None:
+    c = FakeConsumer(committed={RAW: 10}, ends={RAW: 50})
+    c._read_offset[RAW] = 20
+    dog = StallWatchdog({"raw"})
+    check(dog, c)
+    c._committed_offset[RAW] = 20
+    assert check(dog, c) == []
+    c._read_offset[RAW] = 30  # delivering, not stuck: wait until it settles
+    c._committed_offset[RAW] = 20
+    assert check(dog, c) == []
+
+
+def test_caught_up_partitions_other_topics_and_rebalances_are_left_alone() -> None:
+    other = TP("dedup-state-changelog", 0)
+    c = FakeConsumer(committed={RAW: 12, other: 0}, ends={RAW: 12, other: 9})
+    dog = StallWatchdog({"raw"})
+    assert check(dog, c) == [] and check(dog, c) == []
+    c = FakeConsumer(committed={RAW: 3}, ends={RAW: 12}, flow_active=False)
+    c._read_offset[RAW] = 5
+    assert check(dog, c) == [] and check(dog, c) == []
+    assert c.seeks == []
+
+
+def test_a_partition_never_committed_is_read_from_its_start() -> None:
+    c = FakeConsumer(ends={RAW: 4})
+    c._read_offset[RAW] = 0
+    dog = StallWatchdog({"raw"})
+    check(dog, c)
+    assert check(dog, c) == [RAW] and c.seeks == [(RAW, 0)]
