@@ -25,11 +25,12 @@ run: install
 
 ## Lint, type-check and run the whole test suite (the fixtures start the local servers they need).
 test: install lint
-	$(PY) -m pytest -m "not restart" $(PYTEST_ARGS)
+	$(PY) -m pytest $(PYTEST_ARGS)
 
-## Fault tests that restart a worker mid-stream (kill -9, SIGTERM, takeover): see README, Reliability.
+## Only the fault tests (kill -9, SIGTERM, takeover, search server down, broker restart, poison), with their
+## figures printed: see README, Reliability.
 faults: install
-	$(PY) -m pytest -m restart -s $(PYTEST_ARGS)
+	$(PY) -m pytest tests/test_faults.py -s $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

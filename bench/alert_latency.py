@@ -247,11 +247,5 @@ def _fate(es: Elasticsearch, settings: Settings, origin: str) -> str:
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    """The watcher exits cleanly on Ctrl-C (it closes its producer); kill it if it does not."""
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(WATCHER_GRACE_S)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+    """The watcher exits cleanly on Ctrl-C (it closes its producer); killed if it does not."""
+    stop_worker(proc, signal.SIGINT, WATCHER_GRACE_S)

@@ -43,11 +43,12 @@ def start_worker(settings: Settings) -> tuple[subprocess.Popen[bytes], Path]:
     return proc, log_path
 
 
-def stop_worker(proc: subprocess.Popen[bytes]) -> int:
+def stop_worker(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, grace_s: float = STOP_GRACE_S) -> int:
+    """Ask a process to stop; kill it if it has not within the grace period. Returns its exit code."""
     if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         try:
-            proc.wait(STOP_GRACE_S)
+            proc.wait(grace_s)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
