@@ -352,3 +352,115 @@ def test_changed_config_refuses_old_store(wion: list[str]) -> None:
     Deduplicator(store).process(make("a", wion))
     with pytest.raises(ValueError, match="signatures differ"):
         Deduplicator(store, DedupConfig(num_perm=64))
+
+
+# ------------------------------------------------------------------------------- rewrite evidence rules
+
+# Two items one outlet filed from one interview: same dateline, same speaker, two shared quotes, different points:
+# the same-source lead requirement keeps them apart now that one quote and 0.25 name overlap can suffice.
+BRIEFING_1 = [
+    "MOSCOW, February 6. Russia is determined to defend its interests in the Arctic region and to keep the "
+    "region free of military confrontation, First Deputy Foreign Minister Vladimir Titov told reporters on Monday.",
+    "“Our political activities in the Arctic are aimed, first and foremost, at assisting the Arctic states in "
+    "making joint decisions on regional development,” Titov said.",
+    "“We plan to continue combating efforts to erode our competitive advantage in the Arctic region,” Titov "
+    "said, accusing NATO of heightening military activities near the borders of Russia.",
+]
+BRIEFING_2 = [
+    "MOSCOW, February 6. High-ranking foreign guests are expected at the International Arctic Forum in "
+    "Arkhangelsk on March 29-30, with delegations from Norway, Finland and Iceland confirmed so far.",
+    "“Our political activities in the Arctic are aimed, first and foremost, at assisting the Arctic states in "
+    "making joint decisions on regional development,” Titov said.",
+    "Titov said Russia would raise the activities of NATO at the forum: “We plan to continue combating efforts "
+    "to erode our competitive advantage in the Arctic region.”",
+]
+
+
+def test_same_outlet_briefing_items_stay_apart() -> None:
+    d = Deduplicator({})
+    a = d.process(make("item1", BRIEFING_1, source="tass"))
+    b = d.process(make("item2", BRIEFING_2, source="tass", published=T0 + timedelta(minutes=30)))
+    assert b.info.story_id != a.info.story_id, b.info.scores
+
+
+def test_quote_shared_with_a_different_lead_is_not_a_rewrite(wion: list[str]) -> None:
+    # A reaction piece on another development quotes the first story's statement verbatim: same topic, same
+    # cast, a shared quote, but its lead is about something else (lead Jaccard under `rewrite_lead`).
+    reaction = [
+        "The mainland's Taiwan Affairs Office on Saturday warned foreign governments against sending "
+        "congratulations to Taipei after the election, and said it would respond firmly to any official contacts "
+        "with the island's authorities, in a statement carried by the Xinhua news agency late in the evening.",
+        "US officials had earlier said that “The Secretary reiterated the importance of maintaining peace and "
+        "stability across the Taiwan Strait and in the South China Sea.”",
+        "Blinken met Liu Jianchao of the Chinese Communist Party in Washington, the State Department said.",
+    ]
+    d = Deduplicator({})
+    a = d.process(make("fri", wion, source="wion"))
+    b = d.process(make("react", reaction, source="other", published=T0 + timedelta(hours=2)))
+    assert b.info.story_id != a.info.story_id, b.info.scores
+
+
+def test_background_quote_is_not_evidence() -> None:
+    # A remark repeated by three separate stories is background: a fourth article sharing it joins none of them.
+    remark = "“We are getting really bad dudes out of this country at a rate nobody has ever seen,” Trump said."
+    stories = [
+        [
+            "Homeland Security Secretary John Kelly said in Mexico City there will be no mass deportations and no "
+            "use of military force in immigration operations.",
+            remark,
+        ],
+        [
+            "A federal judge in Seattle heard arguments over the travel ban executive order on Thursday as "
+            "refugee groups asked the court to extend its ruling.",
+            remark,
+        ],
+        [
+            "Immigration agents arrested hundreds of people in raids across Los Angeles, Chicago and Atlanta this "
+            "week, officials in California confirmed.",
+            remark,
+        ],
+    ]
+    d = Deduplicator({})
+    firsts = [
+        d.process(make(f"s{i}", p, source=f"o{i}", published=T0 + timedelta(days=4 * i))) for i, p in enumerate(stories)
+    ]
+    assert len({r.info.story_id for r in firsts}) == 3
+    probe = d.process(
+        make(
+            "probe",
+            [
+                "Immigration agents arrested hundreds of people in raids across Los Angeles, Chicago and Atlanta, "
+                "officials said, as Trump defended the operation.",
+                remark,
+            ],
+            source="o9",
+            published=T0 + timedelta(days=8, hours=1),
+        )
+    )
+    assert probe.info.level is not DedupLevel.REWRITE or "bad dudes" not in " ".join(probe.info.shared_quotes)
+
+
+@pytest.mark.parametrize("order", ["ab", "ba"])
+def test_rewrite_decision_does_not_depend_on_arrival_order(wion: list[str], other: list[str], order: str) -> None:
+    # Evidence is symmetric (quotes, names, leads, gap), so either order yields one story with both articles,
+    # the earlier-published one canonical and the other linked at rewrite level.
+    a, b = seed_pair(wion, other)
+    d = Deduplicator({})
+    results = {x.article_id: d.process(x) for x in ((a, b) if order == "ab" else (b, a))}
+    assert d.info("wion") is not None and d.info("other") is not None
+    info_a, info_b = d.info("wion"), d.info("other")
+    assert info_a is not None and info_b is not None
+    assert info_a.story_id == info_b.story_id and info_a.is_canonical
+    assert info_b.level is DedupLevel.REWRITE and info_b.shared_quotes
+    second = results["other" if order == "ab" else "wion"]
+    assert [t for t, _ in second.links] == ["wion" if order == "ab" else "other"]
+
+
+def test_links_are_replayed(wion: list[str], other: list[str]) -> None:
+    store: dict[str, str] = {}
+    a, b = seed_pair(wion, other)
+    d = Deduplicator(store)
+    d.process(a)
+    first = d.process(b)
+    assert first.links == (("wion", DedupLevel.REWRITE),)
+    assert Deduplicator.from_store(store).process(b) == first
