@@ -34,4 +34,7 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
     wiring = Wiring(settings)
     wiring.warm_up()
     worker = faust.Worker(wiring.app, loglevel=loglevel, quiet=True)
+    # The search client logs every request at INFO (a bulk per batch, a beat every 3 s): failures still show
+    # as warnings, and the worker logs its own line per batch.
+    logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
     worker.execute_from_commandline()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -35,7 +36,11 @@ def test_produce_status_search_and_dlq(backend: Settings, worker: WorkerProcess,
     status = json.loads(wiredesk(backend, "status", "--json"))
     assert status["servers"]["kafka"] and status["servers"]["elasticsearch"]
     assert status["outcomes"]["indexed"] >= 2
-    # The running worker beats every few seconds (connectors/liveness.py).
+    # The running worker beats every few seconds (connectors/liveness.py); its first beat may be on its way.
+    deadline = time.monotonic() + backend.session_timeout_s
+    while backend.worker_id not in status["workers"] and time.monotonic() < deadline:
+        time.sleep(1)
+        status = json.loads(wiredesk(backend, "status", "--json"))
     assert status["workers"][backend.worker_id] < backend.session_timeout_s
     assert f"{backend.worker_id} (last beat" in wiredesk(backend, "status")
 
