@@ -7,7 +7,6 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -146,10 +145,6 @@ class Ledger:
         self._db.commit()
 
 
-def _record(ledger: Ledger, digests: dict[Path, str], path: Path, article_id: str | None) -> None:
-    ledger.record(path, digests[path], article_id)
-
-
 def watch(
     settings: Settings,
     folder: Path,
@@ -157,27 +152,41 @@ def watch(
     report: Callable[[Summary], None],
     stop: Callable[[], bool] = lambda: False,
 ) -> None:
-    """Poll `folder`; send each new or changed file once. A file is picked up once its size has stayed the
-    same for one poll interval, so a file still being copied in is not sent half-written."""
+    """Poll `folder`; send each new or changed file once. A file is picked up once its size and modification
+    time have stayed the same for one poll interval, so a file still being copied in is not sent half-written.
+    A file is read and hashed only when its size or modification time changed: a folder of thousands of
+    sent files costs a `stat` each per poll, not a read."""
     folder.mkdir(parents=True, exist_ok=True)
     ledger = Ledger(settings.data_dir / "produced.sqlite")
-    sizes: dict[Path, int] = {}
+    last: dict[Path, tuple[int, int]] = {}  # (size, mtime) at the previous poll
+    settled: dict[Path, tuple[int, int]] = {}  # (size, mtime) at which a file was sent or found in the ledger
+    pending: dict[Path, tuple[str, tuple[int, int]]] = {}  # this poll's files to send: digest, (size, mtime)
+
+    def done(path: Path, article_id: str | None) -> None:
+        digest, state = pending[path]
+        ledger.record(path, digest, article_id)
+        settled[path] = state
+
     while not stop():
         ready: list[tuple[Path, Path | None]] = []
-        digests: dict[Path, str] = {}
+        pending.clear()
         for path, root in expand([folder]):
             try:
-                size = path.stat().st_size
-                if sizes.get(path) != size:
-                    sizes[path] = size
+                st = path.stat()
+                state = (st.st_size, st.st_mtime_ns)
+                if settled.get(path) == state:
+                    continue
+                if last.get(path) != state:
+                    last[path] = state
                     continue
                 digest = ledger.digest(path)
             except OSError:
                 continue  # vanished between listing and reading: nothing to send
-            if not ledger.seen(path, digest):
+            if ledger.seen(path, digest):
+                settled[path] = state
+            else:
                 ready.append((path, root))
-                digests[path] = digest
+                pending[path] = (digest, state)
         if ready:
-            summary = producer.send_files(ready, on_done=partial(_record, ledger, digests))
-            report(summary)
+            report(producer.send_files(ready, on_done=done))
         time.sleep(settings.watch_interval_s)
