@@ -12,12 +12,12 @@ from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, AsyncElasticsearch, Elasticsearch
 
-from connectors.liveness import WORKERS_MAPPING
 from pipeline.alerts import ALERT_MAPPING
 from pipeline.errors import TransientError
 from pipeline.index import (
     ARTICLE_MAPPING,
     OUTCOME_MAPPING,
+    WORKERS_MAPPING,
     ItemFate,
     ItemResult,
     article_template,

@@ -14,32 +14,22 @@ saw and starts counting again once it can, so an outage never makes live peers l
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import os
 import socket
+import threading
 import time
-from typing import Any
 
-from elasticsearch import AsyncElasticsearch
+from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient
 from kafka.protocol.group import LeaveGroupRequest
 
+from connectors.elastic import sync_client
 from pipeline.models import utcnow
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 
-WORKERS_MAPPING: dict[str, Any] = {
-    "dynamic": "strict",
-    "properties": {
-        "worker_id": {"type": "keyword"},
-        "group": {"type": "keyword"},
-        "host": {"type": "keyword"},
-        "pid": {"type": "integer"},
-        "beat_at": {"type": "date"},
-    },
-}
 # Kafka's error code for "no such member": the broker expired it already, or another worker removed it.
 _UNKNOWN_MEMBER_ID = 25
 
@@ -68,17 +58,17 @@ def remove_members(settings: Settings, group: str, worker_ids: list[str]) -> lis
 
 
 class Liveness:
-    def __init__(self, settings: Settings, es: AsyncElasticsearch) -> None:
+    def __init__(self, settings: Settings, es: Elasticsearch) -> None:
         self.settings = settings
         self.es = es
         # peer -> (its last beat, when this worker saw that beat first, monotonic)
         self._seen: dict[str, tuple[str, float]] = {}
 
-    async def beat(self) -> list[str]:
+    def beat(self) -> list[str]:
         """Record this worker's beat, look at the peers'; returns the peers removed from the group now."""
         s = self.settings
         try:
-            await self.es.index(
+            self.es.index(
                 index=s.workers_index,
                 id=s.worker_id,
                 document={
@@ -89,7 +79,7 @@ class Liveness:
                     "beat_at": utcnow().isoformat(),
                 },
             )
-            found = await self.es.search(index=s.workers_index, query={"term": {"group": s.app_id}}, size=1000)
+            found = self.es.search(index=s.workers_index, query={"term": {"group": s.app_id}}, size=1000)
         except Exception as exc:
             if self._seen:
                 log.warning("cannot record this worker's beat (%s): peers are not judged until it can", exc)
@@ -110,12 +100,28 @@ class Liveness:
             return []
         log.warning("workers %s silent for over %.0f s: removing them from the group", silent, s.session_timeout_s)
         try:
-            removed = await asyncio.to_thread(remove_members, s, s.app_id, silent)
+            removed = remove_members(s, s.app_id, silent)
         except Exception as exc:
             log.warning("could not remove %s from the group (%s): trying again at the next beat", silent, exc)
             return []
         for peer in removed:
             self._seen.pop(peer, None)
             # A restarted peer writes its beat again; until then it is not judged again.
-            await self.es.options(ignore_status=404).delete(index=s.workers_index, id=peer)
+            self.es.options(ignore_status=404).delete(index=s.workers_index, id=peer)
         return removed
+
+
+def start_beating(settings: Settings) -> threading.Thread:
+    """Beat in a thread of its own, from before the worker joins its group: a worker that cannot join because
+    a dead member wedges the group (Faust starts its timers only once it has partitions) must still be able
+    to remove that member. As often as Kafka heartbeats: a tenth of the session timeout."""
+    live = Liveness(settings, sync_client(settings))
+
+    def run() -> None:
+        while True:
+            live.beat()
+            time.sleep(settings.session_timeout_s / 10)
+
+    thread = threading.Thread(target=run, name="liveness", daemon=True)
+    thread.start()
+    return thread

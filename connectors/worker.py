@@ -9,6 +9,7 @@ import faust
 from elastic_transport import TransportError
 
 from connectors.elastic import setup_indices, sync_client
+from connectors.liveness import start_beating
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,6 +34,8 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
     prepare_search(settings)
     wiring = Wiring(settings)
     wiring.warm_up()
+    if settings.expire_dead_workers:
+        start_beating(settings)
     worker = faust.Worker(wiring.app, loglevel=loglevel, quiet=True)
     # The search client logs every request at INFO (a bulk per batch, a beat every 3 s): failures still show
     # as warnings, and the worker logs its own line per batch.

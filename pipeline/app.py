@@ -21,7 +21,6 @@ import mode
 
 from connectors.alerter import Alerter, load_rules
 from connectors.elastic import SearchSink, stored_entities
-from connectors.liveness import Liveness
 from pipeline import batch, faust_fixes
 from pipeline.clean import clean
 from pipeline.dedup import DedupConfig, Deduplicator, dedup
@@ -134,10 +133,6 @@ class Wiring:
         self._watchdog = faust_fixes.StallWatchdog(set(settings.all_topics))
         # Often enough that a lost record costs seconds, rarely enough to cost nothing.
         app.timer(interval=5.0, on_leader=False)(self._check_stalls)
-        self._liveness = Liveness(settings, self.sink.es)
-        if settings.expire_dead_workers:
-            # As often as Kafka heartbeats (a tenth of the session timeout), for the same reason.
-            app.timer(interval=settings.session_timeout_s / 10, on_leader=False)(self._liveness.beat)
 
     def _topic(self, name: str, partitions: int) -> faust.TopicT:
         # Raw bytes in and out: the stages parse with pydantic themselves, so a malformed message becomes a

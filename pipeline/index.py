@@ -81,6 +81,19 @@ ARTICLE_MAPPING: dict[str, Any] = {
     },
 }
 
+# One record per worker: its last beat (connectors/liveness.py).
+WORKERS_MAPPING: dict[str, Any] = {
+    "dynamic": "strict",
+    "properties": {
+        "worker_id": {"type": "keyword"},
+        "group": {"type": "keyword"},
+        "host": {"type": "keyword"},
+        "pid": {"type": "integer"},
+        "beat_at": {"type": "date"},
+    },
+}
+
+
 OUTCOME_MAPPING: dict[str, Any] = {
     "dynamic": "strict",
     "properties": {

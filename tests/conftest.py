@@ -112,6 +112,14 @@ class WorkerProcess:
         assert self.proc is not None
         return stop_worker(self.proc)
 
+    def wait_ready(self, timeout_s: float) -> None:
+        """Until Faust says the worker is ready: it has joined its group and got its partitions."""
+        deadline = time.monotonic() + timeout_s
+        while "[^Worker]: Ready" not in self.log.read_text(errors="replace"):
+            assert self.proc is not None and self.proc.poll() is None, f"the worker exited: {self.tail()}"
+            assert time.monotonic() < deadline, f"the worker was not ready within {timeout_s:.0f} s: {self.tail()}"
+            time.sleep(0.2)
+
     def tail(self, n: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
 

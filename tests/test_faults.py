@@ -109,6 +109,8 @@ def second_worker(backend: Settings, tmp_path: Path) -> Iterator[WorkerProcess]:
     )
     proc = WorkerProcess(settings, tmp_path / "worker-2.log")
     proc.start()
+    # Sharing the partitions before the fault, not still joining when it happens.
+    proc.wait_ready(DRAIN_TIMEOUT_S)
     yield proc
     proc.stop()
     # Scaling down: a stopped static member keeps its partitions until its session expires; hand them back

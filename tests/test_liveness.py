@@ -3,7 +3,6 @@ session timeout is removed from the group once; live peers never are, not even a
 
 from __future__ import annotations
 
-import asyncio
 import time
 from typing import Any
 
@@ -21,18 +20,18 @@ class FakeSearch:
         self.docs: dict[str, dict[str, Any]] = {}
         self.down = False
 
-    async def index(self, *, index: str, id: str, document: dict[str, Any]) -> None:
+    def index(self, *, index: str, id: str, document: dict[str, Any]) -> None:
         if self.down:
             raise ConnectionError("search server down")
         self.docs[id] = document
 
-    async def search(self, **_: Any) -> dict[str, Any]:
+    def search(self, **_: Any) -> dict[str, Any]:
         return {"hits": {"hits": [{"_source": d} for d in self.docs.values()]}}
 
     def options(self, **_: Any) -> FakeSearch:
         return self
 
-    async def delete(self, *, index: str, id: str) -> None:
+    def delete(self, *, index: str, id: str) -> None:
         self.docs.pop(id, None)
 
 
@@ -53,7 +52,7 @@ def beat_of(es: FakeSearch, peer: str, n: int) -> None:
 
 
 def run(live: Liveness) -> list[str]:
-    return asyncio.run(live.beat())
+    return live.beat()
 
 
 def test_a_silent_peer_is_removed_once_and_a_beating_one_never(removed: list[list[str]]) -> None:
