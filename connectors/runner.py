@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from elasticsearch import Elasticsearch
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -55,6 +56,18 @@ def stop_worker(proc: subprocess.Popen[bytes], sig: int = signal.SIGTERM, grace_
     return proc.returncode
 
 
+def read_outcomes(es: Elasticsearch, index: str, ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The outcomes recorded so far for `ids` (after a refresh, so what was just written is seen)."""
+    found: dict[str, dict[str, Any]] = {}
+    es.indices.refresh(index=index)
+    # 500 ids per request keeps a request small (~20 KB of ids) however many articles are waited for.
+    for start in range(0, len(ids), 500):
+        for doc in es.mget(index=index, ids=list(ids[start : start + 500]))["docs"]:
+            if doc.get("found"):
+                found[doc["_id"]] = doc["_source"]
+    return found
+
+
 def wait_for_outcomes(
     settings: Settings, ids: Sequence[str], proc: subprocess.Popen[bytes] | None, timeout_s: float, console: Console
 ) -> dict[str, dict[str, Any]]:
@@ -79,11 +92,7 @@ def wait_for_outcomes(
                 raise TimeoutError(
                     f"{len(wanted) - len(found)} of {len(wanted)} articles still in flight after {timeout_s:.0f} s"
                 )
-            missing = [i for i in wanted if i not in found]
-            es.indices.refresh(index=settings.outcomes_index)
-            for doc in es.mget(index=settings.outcomes_index, ids=missing)["docs"]:
-                if doc.get("found"):
-                    found[doc["_id"]] = doc["_source"]
+            found.update(read_outcomes(es, settings.outcomes_index, [i for i in wanted if i not in found]))
             bar.update(task, completed=len(found))
             if len(found) < len(wanted):
                 time.sleep(0.3)

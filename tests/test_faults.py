@@ -21,10 +21,11 @@ from kafka import KafkaProducer
 from connectors import servers
 from connectors.liveness import remove_members
 from connectors.producer import ArticleProducer, expand, send_paths
+from connectors.runner import read_outcomes
 from connectors.status import pipeline_lag
 from pipeline.settings import Settings
 from tests.conftest import ROOT, WorkerProcess, free_port
-from tests.workload import indexed_ids, outcomes_of, refused_by_clean, trace, wait_all_outcomes, write_articles
+from tests.workload import indexed_ids, refused_by_clean, trace, wait_all_outcomes, write_articles
 
 pytestmark = pytest.mark.integration
 
@@ -63,7 +64,7 @@ def progress(settings: Settings, ids: list[str]) -> int:
     from connectors.elastic import sync_client
 
     try:
-        return len(outcomes_of(sync_client(settings), settings.outcomes_index, ids))
+        return len(read_outcomes(sync_client(settings), settings.outcomes_index, ids))
     except Exception:  # the search server may be down on purpose
         return 0
 

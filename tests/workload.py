@@ -11,10 +11,9 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from elasticsearch import Elasticsearch
-
 from connectors.corpus import load_news_articles
 from connectors.elastic import sync_client
+from connectors.runner import read_outcomes
 from pipeline.settings import Settings
 
 BODY_CHARS = 600
@@ -37,16 +36,6 @@ def write_articles(folder: Path, n: int, offset: int = 0) -> list[Path]:
     return paths
 
 
-def outcomes_of(es: Elasticsearch, index: str, ids: Sequence[str]) -> dict[str, dict[str, object]]:
-    found: dict[str, dict[str, object]] = {}
-    es.indices.refresh(index=index)
-    for start in range(0, len(ids), 500):
-        for doc in es.mget(index=index, ids=list(ids[start : start + 500]))["docs"]:
-            if doc.get("found"):
-                found[doc["_id"]] = doc["_source"]
-    return found
-
-
 Outcomes = dict[str, dict[str, object]]
 
 
@@ -59,7 +48,7 @@ def wait_all_outcomes(
     found: Outcomes = {}
     while time.monotonic() - start < timeout_s:
         try:
-            found = outcomes_of(es, settings.outcomes_index, ids)
+            found = read_outcomes(es, settings.outcomes_index, ids)
         except Exception:  # the search server may be down on purpose in a fault test
             found = {}
         if len(found) == len(set(ids)):
