@@ -119,7 +119,10 @@ def start_beating(settings: Settings) -> threading.Thread:
 
     def run() -> None:
         while True:
-            live.beat()
+            try:
+                live.beat()
+            except Exception:  # a beat that failed in an unforeseen way must not end the beating
+                log.exception("worker beat failed; beating on")
             time.sleep(settings.session_timeout_s / 10)
 
     thread = threading.Thread(target=run, name="liveness", daemon=True)
