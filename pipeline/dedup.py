@@ -87,6 +87,10 @@ class DedupConfig(BaseModel):
     # only rule out unrelated articles and cannot separate same-topic stories. 0.1 keeps the 10% of true pairs
     # between 0.1 and 0.15 (the previous default was 0.15) - no labelled different-story pair sits in that band.
     # Without a shared quote the pair is never a rewrite, which is what keeps same-topic stories apart.
+    # Combining more pre-NER features does not help: scripts/rewrite_features.py (2026-11-24, grouped 5-fold CV over
+    # the labels, 18 features incl. title/lead TF-IDF, shingle Jaccard, numbers) found no logistic, boosted-stump or
+    # rule-set model above this rule's refit CV F1 (0.68) at the same number of merged hard negatives; see
+    # tests/data/rewrite_cv.json and the "evaluation" note in tests/data/dedup_labels.json.
     rewrite_gap_hours: float = 18.0
     rewrite_names: float = 0.1
     # Lead evidence (content-word Jaccard of the first `lead_words` words): two reports of one development open

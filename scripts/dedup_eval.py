@@ -64,6 +64,23 @@ def cleaned(aid: str, title: str, text: str, when: datetime, source: str = "x") 
     )
 
 
+class UnionFind:
+    """Connected components of pairs (path halving)."""
+
+    def __init__(self) -> None:
+        self.parent: dict[str, str] = {}
+
+    def root(self, x: str) -> str:
+        self.parent.setdefault(x, x)
+        while self.parent[x] != x:
+            self.parent[x] = self.parent[self.parent[x]]
+            x = self.parent[x]
+        return x
+
+    def union(self, a: str, b: str) -> None:
+        self.parent[self.root(a)] = self.root(b)
+
+
 class Tracker:
     """Follows every article's DedupInfo through results and updates, as the index would, and the links that
     placed each article (so a merge can be attributed to the weakest link that made it)."""
@@ -87,19 +104,11 @@ class Tracker:
     def _component(self, level: DedupLevel) -> dict[str, str]:
         """Union-find roots over the links of at least `level` (exact: exact links only; near: near or exact)."""
         if level not in self._components:
-            parent: dict[str, str] = {}
-
-            def root(x: str) -> str:
-                parent.setdefault(x, x)
-                while parent[x] != x:
-                    parent[x] = parent[parent[x]]
-                    x = parent[x]
-                return x
-
+            sets = UnionFind()
             for a, b, lv in self.edges:
                 if _RANK[lv] >= _RANK[level]:
-                    parent[root(a)] = root(b)
-            self._components[level] = {x: root(x) for x in list(parent)}
+                    sets.union(a, b)
+            self._components[level] = {x: sets.root(x) for x in list(sets.parent)}
         return self._components[level]
 
     def pair_level(self, a: str, b: str) -> DedupLevel | None:
