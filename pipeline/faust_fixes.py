@@ -66,7 +66,7 @@ def new_offset(self: Any, tp: Any) -> int | None:
 
 
 # Pause after an instant empty fetch: adds at most this much to the time a new message waits (well under
-# the 1 s commit interval and the 0.5 s batch timeout), and cuts an idle fetch loop to ~10 requests a second.
+# the 1 s commit interval and the 0.25 s batch timeout), and cuts an idle fetch loop to ~10 requests a second.
 EMPTY_FETCH_PAUSE_S = 0.1
 # An empty answer faster than this was not held by the broker (Kafka holds it for fetch.max.wait.ms: 1.5 s
 # as Faust configures aiokafka).
