@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from connectors.elastic import sync_client
 from connectors.producer import ArticleProducer, Summary, watch
 from connectors.progress import send_with_progress
 from connectors.worker import prepare_search
+from pipeline.models import utcnow
 from pipeline.settings import Settings
 
 # Seconds a worker gets to finish its batch and commit after SIGTERM before it is killed.
@@ -69,9 +71,15 @@ def read_outcomes(es: Elasticsearch, index: str, ids: Sequence[str]) -> dict[str
 
 
 def wait_for_outcomes(
-    settings: Settings, ids: Sequence[str], proc: subprocess.Popen[bytes] | None, timeout_s: float, console: Console
+    settings: Settings,
+    ids: Sequence[str],
+    proc: subprocess.Popen[bytes] | None,
+    timeout_s: float,
+    console: Console,
+    since: datetime | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Poll the outcome ledger until every id has an outcome; show progress; fail fast if the worker dies."""
+    """Poll the outcome ledger until every id has an outcome (recorded at or after `since`, so an article sent
+    again is waited for anew, not answered from an earlier run); show progress; fail fast if the worker dies."""
     es = sync_client(settings)
     wanted = list(dict.fromkeys(ids))
     found: dict[str, dict[str, Any]] = {}
@@ -92,7 +100,8 @@ def wait_for_outcomes(
                 raise TimeoutError(
                     f"{len(wanted) - len(found)} of {len(wanted)} articles still in flight after {timeout_s:.0f} s"
                 )
-            found.update(read_outcomes(es, settings.outcomes_index, [i for i in wanted if i not in found]))
+            fresh = read_outcomes(es, settings.outcomes_index, [i for i in wanted if i not in found])
+            found.update({i: o for i, o in fresh.items() if since is None or datetime.fromisoformat(o["at"]) >= since})
             bar.update(task, completed=len(found))
             if len(found) < len(wanted):
                 time.sleep(0.3)
@@ -131,9 +140,10 @@ def _ingest(
     timeout_s: float,
     console: Console,
     out: Console,
+    since: datetime | None = None,
 ) -> None:
     if summary.sent:
-        show(settings, wait_for_outcomes(settings, summary.sent, proc, timeout_s, console), out)
+        show(settings, wait_for_outcomes(settings, summary.sent, proc, timeout_s, console, since), out)
 
 
 def run_local(
@@ -153,8 +163,11 @@ def run_local(
     console.print(f"worker started (pid {proc.pid}, log {log_path})")
     producer = ArticleProducer(settings)
     try:
+        # The seeds are the same articles on every run: wait for this run's outcomes, not the last run's. A
+        # second of slack for the worker's clock, read from the same machine.
+        since = utcnow() - timedelta(seconds=1)
         summary = send_with_progress(producer, [seeds_dir], console) if seeds_dir.exists() else Summary()
-        _ingest(settings, summary, proc, timeout_s, console, out)
+        _ingest(settings, summary, proc, timeout_s, console, out, since)
         if once:
             return 0
         console.print(

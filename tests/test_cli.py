@@ -12,6 +12,7 @@ from rich.console import Console
 
 from connectors.runner import wait_for_outcomes
 from pipeline.cli import main
+from pipeline.models import utcnow
 from pipeline.settings import Settings
 from tests.conftest import SEEDS, WorkerProcess, settings_env
 
@@ -32,6 +33,10 @@ def test_produce_status_search_and_dlq(backend: Settings, worker: WorkerProcess,
 
     ids = send_paths(backend, [SEEDS]).sent
     wait_for_outcomes(backend, ids, worker.proc, 120, Console(quiet=True))
+
+    # Outcomes of an earlier run do not answer for articles sent again later (`wiredesk run` re-sends the seeds).
+    with pytest.raises(TimeoutError):
+        wait_for_outcomes(backend, ids, worker.proc, 1.0, Console(quiet=True), since=utcnow())
 
     status = json.loads(wiredesk(backend, "status", "--json"))
     assert status["servers"]["kafka"] and status["servers"]["elasticsearch"]
