@@ -48,6 +48,9 @@ def remove_members(settings: Settings, group: str, worker_ids: list[str]) -> lis
         response = admin.send_request(request, node_id=coordinator)
     finally:
         admin.close()
+    if response.error_code == _UNKNOWN_MEMBER_ID:
+        # Said for the whole request by some brokers (the local server) when none of the members is there.
+        return list(worker_ids)
     if response.error_code:
         raise RuntimeError(f"removing {worker_ids} from {group}: Kafka error {response.error_code}")
     by_id = {instance: code for _member, instance, code in response.members}

@@ -1,4 +1,4 @@
-"""The one command line: `wiredesk up|down|status|produce|worker|search|alerts|kibana|run`."""
+"""The one command line: `wiredesk up|down|status|produce|worker|workers|search|alerts|kibana|dlq|run`."""
 
 from __future__ import annotations
 
@@ -221,6 +221,25 @@ def alerts_check(path: Path | None) -> None:
     for rule in rules.rules:
         out.print(f"{rule.name}: sinks {', '.join(k.value for k in rule.sinks)}", markup=False)
     console.print(f"{path}: {len(rules.rules)} rule(s), valid")
+
+
+@main.group()
+def workers() -> None:
+    """The workers of the consumer group."""
+
+
+@workers.command("remove")
+@click.argument("worker_ids", nargs=-1, required=True)
+def workers_remove(worker_ids: tuple[str, ...]) -> None:
+    """Hand a stopped worker's partitions to the others now (scaling down), instead of after its session
+    expires; a running worker removed by mistake simply joins again."""
+    from connectors.liveness import remove_members
+
+    s = _settings()
+    removed = remove_members(s, s.app_id, list(worker_ids))
+    console.print(f"removed from group {s.app_id}: {', '.join(removed) or 'none'}")
+    if set(removed) != set(worker_ids):
+        raise SystemExit(f"not removed: {', '.join(sorted(set(worker_ids) - set(removed)))}")
 
 
 @main.group()

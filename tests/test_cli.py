@@ -61,3 +61,9 @@ def test_missing_path_is_a_clear_error(backend: Settings) -> None:
     result = CliRunner().invoke(main, ["produce", "/no/such/folder"], env=settings_env(backend))
     assert result.exit_code != 0
     assert "no such file or folder: /no/such/folder" in result.output
+
+
+def test_workers_remove_hands_back_a_gone_workers_partitions(backend: Settings) -> None:
+    # A worker id the group does not know (already expired, or never there) counts as removed: the outcome the
+    # operator wants, its partitions are with the live workers.
+    assert "removed from group wiredesk: ghost-worker" in wiredesk(backend, "workers", "remove", "ghost-worker")
