@@ -60,6 +60,12 @@ def remove_members(settings: Settings, group: str, worker_ids: list[str]) -> lis
     return [w for w in worker_ids if by_id.get(w, 0) in (0, _UNKNOWN_MEMBER_ID)]
 
 
+def read_beats(es: Elasticsearch, settings: Settings) -> dict[str, str]:
+    """worker id -> its last beat (ISO time) for the workers of this group."""
+    found = es.search(index=settings.workers_index, query={"term": {"group": settings.app_id}}, size=1000)
+    return {h["_source"]["worker_id"]: h["_source"]["beat_at"] for h in found["hits"]["hits"]}
+
+
 class Liveness:
     def __init__(self, settings: Settings, es: Elasticsearch) -> None:
         self.settings = settings
@@ -82,7 +88,7 @@ class Liveness:
                     "beat_at": utcnow().isoformat(),
                 },
             )
-            found = self.es.search(index=s.workers_index, query={"term": {"group": s.app_id}}, size=1000)
+            beats = read_beats(self.es, s)
         except Exception as exc:
             if self._seen:
                 log.warning("cannot record this worker's beat (%s): peers are not judged until it can", exc)
@@ -90,8 +96,7 @@ class Liveness:
             return []
         now = time.monotonic()
         silent = []
-        for hit in found["hits"]["hits"]:
-            peer, beat_at = hit["_source"]["worker_id"], hit["_source"]["beat_at"]
+        for peer, beat_at in beats.items():
             if peer == s.worker_id:
                 continue
             last = self._seen.get(peer)

@@ -11,6 +11,7 @@ from rich.table import Table
 
 from connectors import servers
 from connectors.elastic import sync_client
+from connectors.liveness import read_beats
 from pipeline.models import utcnow
 from pipeline.settings import Settings
 
@@ -57,17 +58,9 @@ def worker_beats(settings: Settings) -> dict[str, float]:
     es = sync_client(settings)
     if not es.indices.exists(index=settings.workers_index):
         return {}
-    resp = es.search(
-        index=settings.workers_index,
-        query={"term": {"group": settings.app_id}},
-        size=1000,
-        sort=[{"worker_id": "asc"}],
-    )
     now = utcnow()
-    return {
-        h["_source"]["worker_id"]: round((now - datetime.fromisoformat(h["_source"]["beat_at"])).total_seconds(), 1)
-        for h in resp["hits"]["hits"]
-    }
+    beats = read_beats(es, settings)
+    return {w: round((now - datetime.fromisoformat(beats[w])).total_seconds(), 1) for w in sorted(beats)}
 
 
 def collect(settings: Settings) -> dict[str, Any]:
