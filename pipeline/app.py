@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from typing import Any
@@ -280,7 +280,7 @@ class Wiring:
 
     async def index_agent(self, stream: Stream) -> None:
         s = self.settings
-        async for events in take_batches(stream, s.batch_size, s.batch_timeout_s):
+        async for events in faust_fixes.take_batches(stream, s.batch_size, s.batch_timeout_s):
             meta = {id(e.value): (_key(e), _history(e)) for e in events}
             report = await batch.index_batch(
                 [e.value for e in events],
@@ -334,67 +334,6 @@ class Wiring:
             await self.alerter.on_stories([e.value for e in events])
             for event in events:
                 await stream.ack(event)
-
-
-async def take_batches(stream: Stream, max_: int, within: float) -> AsyncIterator[list[Any]]:
-    """Lists of at most `max_` unacknowledged events, like Faust's `noack_take(max_, within)`, except that
-    `within` bounds how long an *event* waits for its batch to fill, counted from its arrival, and events keep
-    arriving while the previous batch is processed. Faust's take holds arrivals back during a batch and then
-    restarts its timer, so every batch began with `within` of idle time even with a queue waiting: at 10
-    articles/s, with NER at ~80-90 % of the time per article, 0.5 s idle per batch stretched a cycle to ~5 s
-    (cycle = idle / (1 - utilisation)) and produce->indexed to p50 ~6 s. Here a batch starts as soon as the
-    previous one is done when its oldest event has waited `within` (under load: always), and the model
-    waits only when idle. Same Faust hooks as its take (a stream processor fills the buffer, the stream is
-    drained passively); at most `max_` events wait here, then the processor blocks, which is the
-    backpressure: the rest stays in the stream's bounded buffer."""
-    loop = asyncio.get_running_loop()
-    buffer: list[Any] = []
-    arrived: list[float] = []  # loop.time() each buffered event came in, oldest first
-    waiting = asyncio.Event()  # the buffer holds an event
-    full = asyncio.Event()  # the buffer holds max_ events
-    room = asyncio.Event()  # a batch was taken: the processor may add again
-
-    async def add(value: Any) -> Any:
-        try:
-            while len(buffer) >= max_ and not stream.should_stop:
-                room.clear()
-                await stream.wait(room)
-            event = stream.current_event
-            if event is None:
-                raise RuntimeError("take_batches found no current event")
-            buffer.append(event)
-            arrived.append(loop.time())
-            waiting.set()
-            if len(buffer) >= max_:
-                full.set()
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:  # as Faust's take: an error here is the stream's, not one message's
-            log.exception("error adding to the batch buffer: %r", exc)
-            await stream.crash(exc)
-        return value
-
-    acks = stream.enable_acks
-    stream.enable_acks = False
-    stream.add_processor(add)
-    stream._enable_passive(aiter(stream.channel))
-    try:
-        while not stream.should_stop:
-            if not buffer:
-                waiting.clear()
-                await stream.wait_for_stopped(waiting)
-                continue
-            linger = arrived[0] + within - loop.time()
-            if linger > 0 and len(buffer) < max_:
-                await stream.wait_for_stopped(full, timeout=linger)
-            batch = buffer[:max_]
-            del buffer[: len(batch)], arrived[: len(batch)]
-            full.clear()
-            room.set()
-            yield batch
-    finally:
-        stream.enable_acks = acks
-        stream._processors.remove(add)
 
 
 def _history(event: Any) -> list[tuple[str, bytes]]:

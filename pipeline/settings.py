@@ -89,7 +89,7 @@ class Settings(BaseSettings):
     batch_size: int = 64
     # Messages read ahead per topic before fetching pauses (see pipeline/app.py for why not smaller).
     stream_buffer: int = 4096
-    # An article waits at most this long, from its arrival, for its batch to fill (pipeline/app.py, take_batches):
+    # An article waits at most this long, from its arrival, for its batch to fill (faust_fixes.take_batches):
     # a lone article is searchable within ~1 s. 0.25 s, not 0.5: Faust's take, used before, ticked every
     # `within` whatever the arrivals, so a lone article waited 0-0.5 s, 0.25 s on average; this keeps that
     # average. Under load batches start without waiting and fill up to batch_size by themselves. The ledger and
