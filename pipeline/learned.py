@@ -171,7 +171,7 @@ class LineMemory:
                 del self.store[key]
                 evicted += 1
             else:
-                kept[key[len(_PREFIX) :].rsplit("|", 1)[0]].append((learned == "L", float(seen), key))
+                kept[_source_of(key)].append((learned == "L", float(seen), key))
         for lines in kept.values():
             excess = len(lines) - self.config.max_lines_per_source
             if excess > 0:
@@ -187,9 +187,14 @@ class LineMemory:
             if key.startswith(_PREFIX):
                 entry = _Entry.decode(value)
                 if entry.learned:
-                    source = key[len(_PREFIX) :].rsplit("|", 1)[0]
+                    source = _source_of(key)
                     out.append(LearnedLine(source, entry.text, len(entry.ids), datetime.fromtimestamp(entry.seen, UTC)))
         return out
+
+
+def _source_of(key: str) -> str:
+    """The source part of a key made by `LineMemory.key`."""
+    return key[len(_PREFIX) :].rsplit("|", 1)[0]
 
 
 def _ts(d: datetime) -> float:
