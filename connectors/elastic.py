@@ -138,7 +138,10 @@ class SearchSink:
             meta = {"_index": action["_index"], "_id": action["_id"]}
             op = action["_op_type"]
             body.append({op: meta})
-            body.append({"doc": action["doc"]} if op == "update" else action["_source"])
+            if op == "update":
+                body.append({"doc": action["doc"]})
+            elif op != "delete":  # a delete is its action line alone
+                body.append(action["_source"])
         try:
             resp = await self.es.bulk(operations=body)
         except (TransportConnectionError, ConnectionTimeout) as exc:

@@ -12,7 +12,15 @@ from typing import Any, Protocol
 
 from pydantic import ValidationError
 
-from pipeline.index import ItemFate, ItemResult, index_action, outcome_actions, story_update_action, to_document
+from pipeline.index import (
+    ItemFate,
+    ItemResult,
+    delete_action,
+    index_action,
+    outcome_actions,
+    story_update_action,
+    to_document,
+)
 from pipeline.models import DedupedArticle, DedupLevel, EnrichedArticle, Outcome, OutcomeKind, utcnow
 
 log = logging.getLogger(__name__)
@@ -62,9 +70,11 @@ async def index_batch(
 
     outcomes: list[Outcome] = []
     fresh: list[tuple[bytes, DedupedArticle]] = []
+    copies: list[DedupedArticle] = []
     for payload, item in parsed:
         if item.dedup.level is DedupLevel.EXACT:
             outcomes.append(_outcome(item, OutcomeKind.DUPLICATE))
+            copies.append(item)
             report.duplicates += 1
         else:
             fresh.append((payload, item))
@@ -85,6 +95,13 @@ async def index_batch(
             reason = f"Elasticsearch refused the document ({result.status}): {result.reason}"
             await to_dlq(payload, DocumentRejected(reason), e.article.article_id, e.article.origin)
             report.dead_lettered += 1
+
+    # Exact copies: no document, even one an earlier decision indexed (see index.delete_action); before the
+    # ledger, so "duplicate" is recorded once the document is gone.
+    deletes = [delete_action(index_name, item.article.article_id) for item in copies]
+    for result in await sink.write(deletes) if deletes else []:
+        if result.fate not in (ItemFate.OK, ItemFate.GONE):
+            log.error("document of an exact copy not deleted (%s): %s", result.status, result.reason)
 
     # Story changes for other articles go after the articles themselves, so an update never precedes the
     # document it updates within this batch.

@@ -181,6 +181,14 @@ def story_update_action(index: str, article_id: str, info: DedupInfo) -> dict[st
     }
 
 
+def delete_action(index: str, article_id: str) -> dict[str, Any]:
+    """An article judged an exact copy has no document. A redelivery after a crash can decide again and
+    differently (the dedup state of the last articles may not have reached its changelog, and two copies
+    coming back through different raw partitions can arrive in the other order): the latest decision wins,
+    so a document an earlier decision indexed for it goes."""
+    return {"_op_type": "delete", "_index": index, "_id": article_id}
+
+
 def outcome_actions(index: str, outcomes: Iterable[Outcome]) -> list[dict[str, Any]]:
     return [
         {"_op_type": "index", "_index": index, "_id": o.article_id, "_source": o.model_dump(mode="json")}
@@ -192,7 +200,7 @@ class ItemFate(StrEnum):
     OK = "ok"
     RETRY = "retry"  # the server is overloaded or unwell: send this item again later
     REJECT = "reject"  # the document itself is bad: dead-letter it
-    GONE = "gone"  # an update for a document that is not there (e.g. in an older index): nothing to do
+    GONE = "gone"  # an update or delete for a document that is not there (e.g. in an older index): nothing to do
 
 
 @dataclass(frozen=True)
@@ -211,7 +219,7 @@ def classify(status: int, error: Any = None, op_type: str = "index") -> ItemResu
     detail = f"{kind}: {reason}" if kind else reason
     if status == 429 or status >= 500:
         return ItemResult(ItemFate.RETRY, status, detail)
-    if status == 404 and op_type == "update":
+    if status == 404 and op_type in ("update", "delete"):
         return ItemResult(ItemFate.GONE, status, detail)
     return ItemResult(ItemFate.REJECT, status, detail)
 

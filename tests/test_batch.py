@@ -28,7 +28,11 @@ class FakeSink:
                 out.append(ItemResult(ItemFate.REJECT, 400, "mapper_parsing_exception: bad"))
             else:
                 key = f"{a['_index']}/{a['_id']}"
-                if a["_op_type"] == "update":
+                if a["_op_type"] == "delete":
+                    if self.docs.pop(key, None) is None:
+                        out.append(ItemResult(ItemFate.GONE, 404, "not_found"))
+                        continue
+                elif a["_op_type"] == "update":
                     self.docs[key] = {**self.docs.get(key, {}), **a["doc"]}
                 else:
                     self.docs[key] = a["_source"]
@@ -88,6 +92,19 @@ def test_outcomes_are_written_after_the_articles() -> None:
     sink = FakeSink()
     run([msg(deduped("a1"))], sink)
     assert [c[0]["_index"] for c in sink.calls] == ["articles", "outcomes"]
+
+
+def test_a_copy_redecided_after_a_crash_loses_the_document_an_earlier_decision_gave_it() -> None:
+    # First delivery: "a" was indexed. Redelivered after a crash, its twin "b" came back first, so now
+    # "a" is the exact copy: one decision must hold everywhere, the latest.
+    sink = FakeSink()
+    run([msg(deduped("a"))], sink)
+    run([msg(deduped("b")), msg(deduped("a", level=DedupLevel.EXACT, of="b"))], sink)
+    assert "articles/a" not in sink.docs and "articles/b" in sink.docs
+    assert outcomes(sink) == {"a": "duplicate", "b": "indexed"}
+    # A copy that never had a document: the delete finds nothing, which is fine.
+    run([msg(deduped("c", level=DedupLevel.EXACT, of="b"))], sink)
+    assert outcomes(sink)["c"] == "duplicate"
 
 
 def test_story_updates_follow_the_article() -> None:

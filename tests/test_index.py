@@ -58,6 +58,7 @@ def test_action_id_is_the_article_id() -> None:
         (400, "index", ItemFate.REJECT),
         (409, "index", ItemFate.REJECT),
         (404, "update", ItemFate.GONE),
+        (404, "delete", ItemFate.GONE),
     ],
 )
 def test_classify(status: int, op: str, fate: ItemFate) -> None:

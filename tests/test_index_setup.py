@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from connectors.elastic import setup_indices, sync_client
-from pipeline.index import ARTICLE_MAPPING, first_index
+from connectors.elastic import SearchSink, setup_indices, sync_client
+from pipeline.index import ARTICLE_MAPPING, ItemFate, delete_action, first_index
 from pipeline.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -25,3 +27,22 @@ def test_older_index_gains_new_fields_and_setup_is_idempotent(backend: Settings)
     props = es.indices.get_mapping(index="old-articles")[first_index("old-articles")]["mappings"]["properties"]
     assert set(ARTICLE_MAPPING["properties"]) <= set(props)
     assert es.indices.exists(index="old-outcomes") and es.indices.exists(index="old-alerts")
+
+
+def test_delete_through_the_write_alias_and_again(backend: Settings) -> None:
+    """The index stage deletes an exact copy's document (pipeline.index.delete_action): accepted by the
+    server through the alias, and a delete of nothing is GONE, not an error."""
+    sink = SearchSink(backend)
+    doc = {"_op_type": "index", "_index": backend.index_name, "_id": "gone", "_source": {"article_id": "gone"}}
+
+    async def go() -> list[ItemFate]:
+        try:
+            await sink.write([doc])
+            fates = [r.fate for r in await sink.write([delete_action(backend.index_name, "gone")])]
+            fates += [r.fate for r in await sink.write([delete_action(backend.index_name, "gone")])]
+            return fates
+        finally:
+            await sink.close()
+
+    assert asyncio.run(go()) == [ItemFate.OK, ItemFate.GONE]
+    assert not sync_client(backend).exists(index=backend.index_name, id="gone")
