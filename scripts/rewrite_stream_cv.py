@@ -84,9 +84,9 @@ class LearnedDedup(Deduplicator):
             shared = sum(
                 1
                 for i, (_, g) in enumerate(f.quotes)
-                if i not in background and np.isin(np.fromiter(g, np.uint32), e.qgrams).any()
+                if i not in background and np.isin(g, e.qgrams).any()
             )
-        names = self._weighted_jaccard(f.names, e.names)
+        names = self._weighted_jaccard(f.names, e.names, self._name_df)
         lead = _jaccard(f.lead, e.lead)
         ss = float(bool(f.source) and f.source == e.source)
         x = (np.array([shared, names, lead, gap_h, ss]) - self.mu) / self.sd

@@ -385,7 +385,7 @@ def test_same_outlet_briefing_items_stay_apart() -> None:
 
 def test_quote_shared_with_a_different_lead_is_not_a_rewrite(wion: list[str]) -> None:
     # A reaction piece on another development quotes the first story's statement verbatim: same topic, same
-    # cast, a shared quote, but its lead is about something else (lead Jaccard under `rewrite_lead`).
+    # cast, a shared quote, but its headline and first sentence are about something else (under `rewrite_head`).
     reaction = [
         "The mainland's Taiwan Affairs Office on Saturday warned foreign governments against sending "
         "congratulations to Taipei after the election, and said it would respond firmly to any official contacts "
@@ -464,3 +464,72 @@ def test_links_are_replayed(wion: list[str], other: list[str]) -> None:
     first = d.process(b)
     assert first.links == (("wion", DedupLevel.REWRITE),)
     assert Deduplicator.from_store(store).process(b) == first
+
+
+def test_explainer_is_never_a_rewrite(wion: list[str], other: list[str]) -> None:
+    # The same text under an explainer's headline shares every quote, name and lead word of the report, but an
+    # explainer is an article about the development, not a report of it: it starts a story of its own.
+    a, b = seed_pair(wion, other)
+    d = Deduplicator({})
+    first = d.process(a)
+    explainer = b.model_copy(update={"article_id": "explainer", "title": "What we know about Blinken's talks"})
+    assert d.process(explainer).info.story_id != first.info.story_id
+    assert d.process(b).info.story_id == first.info.story_id  # the same text as a report joins
+
+
+RULING_A = [
+    "A federal judge in Hawaii on Wednesday blocked President Donald Trump's revised travel ban hours before it "
+    "was due to take effect, ruling that the state had shown the order would cause it irreparable harm.",
+    "Judge Derrick Watson said the state was likely to succeed in arguing that the order discriminates against "
+    "Muslims, and granted a nationwide temporary restraining order.",
+]
+RULING_B = [
+    "Judge Derrick Watson in Honolulu halted the revised travel ban of President Trump on Wednesday evening, "
+    "granting the state of Hawaii a restraining order hours before the ban was to take effect.",
+    "The Justice Department said it would defend the executive order, which suspends the refugee programme and "
+    "entry from six Muslim-majority countries for 90 days.",
+]
+PREPARE = [
+    "Refugee agencies in Chicago and Seattle spent Wednesday preparing families for the start of the revised "
+    "travel ban, while airport lawyers set up help desks at arrival halls.",
+    "President Trump's order suspends the refugee programme and entry from six Muslim-majority countries.",
+]
+
+
+def test_rewrite_without_a_shared_quote_joins_on_the_headline() -> None:
+    # Two outlets' own reports of one ruling quote nobody verbatim: the headline and first sentence carry the
+    # development (judge, Hawaii, blocks/halts, revised travel ban). A same-day piece on the same order but another
+    # development (agencies preparing) shares the cast and the topic words, not the development, and stays apart.
+    d = Deduplicator({})
+    a = d.process(make("a", RULING_A, title="Hawaii judge blocks Trump's revised travel ban", source="abc"))
+    prep = d.process(
+        make("prep", PREPARE, title="Refugee agencies brace for new travel ban", source="rte", published=T0)
+    )
+    b = d.process(
+        make(
+            "b",
+            RULING_B,
+            title="US judge in Hawaii halts Trump's revised travel ban",
+            source="bbc",
+            published=T0 + timedelta(hours=2),
+        )
+    )
+    assert b.info.story_id == a.info.story_id, b.info.scores
+    assert b.info.level is DedupLevel.REWRITE and not b.info.shared_quotes
+    assert b.info.scores["head"] >= DedupConfig().rewrite_head_alone
+    assert prep.info.story_id != a.info.story_id
+    assert d.info("prep") is not None and d.info("prep").story_id != b.info.story_id  # type: ignore[union-attr]
+
+
+def test_records_written_before_headline_evidence_replay(wion: list[str], other: list[str]) -> None:
+    # A store written by the previous version has no "head"/"ex" fields: it still loads, and a rewrite sharing
+    # quotes with one of its articles still joins that story (judged without headline evidence).
+    store: dict[str, str] = {}
+    a, b = seed_pair(wion, other)
+    Deduplicator(store).process(a)
+    record = json.loads(store["a:wion"])
+    del record["head"], record["ex"]
+    store["a:wion"] = json.dumps(record)
+    info = Deduplicator.from_store(store).process(b).info
+    assert info.story_id == json.loads(store["a:wion"])["info"]["story_id"]
+    assert info.level is DedupLevel.REWRITE and info.shared_quotes
