@@ -533,3 +533,14 @@ def test_records_written_before_headline_evidence_replay(wion: list[str], other:
     info = Deduplicator.from_store(store).process(b).info
     assert info.story_id == json.loads(store["a:wion"])["info"]["story_id"]
     assert info.level is DedupLevel.REWRITE and info.shared_quotes
+
+
+def test_a_lifted_first_sentence_alone_does_not_join() -> None:
+    # A round-up opens with another story's first sentence under a headline of its own: the head overlap is high,
+    # but without a shared quote the headlines must share the development too (`rewrite_alone_title`).
+    d = Deduplicator({})
+    a = d.process(make("a", RULING_A, title="Hawaii judge blocks Trump's revised travel ban", source="abc"))
+    roundup = d.process(
+        make("r", [RULING_A[0], PREPARE[0]], title="Refugee agencies brace for a week of uncertainty", source="rte")
+    )
+    assert roundup.info.story_id != a.info.story_id, roundup.info.scores
