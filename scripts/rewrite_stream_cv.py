@@ -81,11 +81,7 @@ class LearnedDedup(Deduplicator):
             return None
         shared = 0
         if f.quotes and e.qgrams.size:
-            shared = sum(
-                1
-                for i, (_, g) in enumerate(f.quotes)
-                if i not in background and np.isin(g, e.qgrams).any()
-            )
+            shared = sum(1 for i, (_, g) in enumerate(f.quotes) if i not in background and np.isin(g, e.qgrams).any())
         names = self._weighted_jaccard(f.names, e.names, self._name_df)
         lead = _jaccard(f.lead, e.lead)
         ss = float(bool(f.source) and f.source == e.source)
