@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline import similarity as sim
 from pipeline.dedup import DedupConfig, Deduplicator, dedup
 from pipeline.models import Attribution, Block, CleanedArticle, DedupLevel
 
@@ -544,3 +545,25 @@ def test_a_lifted_first_sentence_alone_does_not_join() -> None:
         make("r", [RULING_A[0], PREPARE[0]], title="Refugee agencies brace for a week of uncertainty", source="rte")
     )
     assert roundup.info.story_id != a.info.story_id, roundup.info.scores
+
+
+@pytest.mark.parametrize(
+    ("title", "explainer"),
+    [
+        ("Trump's travel ban: How could Hawaii block it?", True),
+        ("What we know about the Westminster attack", True),
+        ("ANALYSIS: Defied by Republicans, Trump crashes into sharp realities", True),
+        ("Timeline of investigation into Kim Jong Nam's apparent assassination", True),
+        ("Hawaii judge puts Trump's revised travel ban on hold", False),
+        ('Several injured in school shooting in south France "?media', False),  # mojibake, not a question
+        ("Conservative Party fined ?70,000 over election expenses", False),
+    ],
+)
+def test_explainer_headlines(title: str, explainer: bool) -> None:
+    assert sim.is_explainer(title) is explainer
+
+
+def test_head_words_are_headline_and_first_sentence() -> None:
+    words = sim.head_words("Judge blocks ban", "A judge in Hawaii blocked it. Lawyers for the state cheered.", 60)
+    assert {"judge", "blocks", "ban", "hawaii", "blocked"} <= words
+    assert not {"lawyers", "state", "cheered"} & words
