@@ -692,15 +692,13 @@ class Deduplicator:
             self.store["m:config"] = params
         elif stored != params:
             raise ValueError(f"dedup store was built with {stored}, config says {params}: signatures differ")
-        for k, v in list(self.store.items()):
-            if k.startswith("a:"):
-                self._remember(k[2:], json.loads(v))
-            elif k.startswith("s:"):
-                w, t, cid = json.loads(v)["canonical"]
-                self._canonical[k[2:]] = (w, t, cid)
-        self._bands.compact()
-        self._quotes.compact()
-        self._heads.compact()
+        with self._bands.bulk(), self._quotes.bulk(), self._heads.bulk():
+            for k, v in list(self.store.items()):
+                if k.startswith("a:"):
+                    self._remember(k[2:], json.loads(v))
+                elif k.startswith("s:"):
+                    w, t, cid = json.loads(v)["canonical"]
+                    self._canonical[k[2:]] = (w, t, cid)
 
 
 def dedup(article: CleanedArticle, deduplicator: Deduplicator) -> DedupResult:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 
 import numpy as np
@@ -217,11 +218,27 @@ class IntIndex:
         self._buffer: dict[int, list[int]] = {}
         self._buffered = 0
         self._dead: set[int] = set()
+        self._chunks: list[tuple[U64, npt.NDArray[np.int64]]] | None = None
+
+    @contextmanager
+    def bulk(self) -> Iterator[None]:
+        """Inserts inside the block are merged once at its end (a rebuild from the store): one sort instead of a
+        dict append per key, which made a 100k-article rebuild take ~50 s."""
+        self._chunks = []
+        try:
+            yield
+        finally:
+            chunks, self._chunks = self._chunks, None
+            if chunks:
+                self._merge(np.concatenate([k for k, _ in chunks]), np.concatenate([v for _, v in chunks]))
 
     def __len__(self) -> int:
         return int(self._keys.size) + self._buffered
 
     def add(self, keys: U64, slot: int) -> None:
+        if self._chunks is not None:
+            self._chunks.append((keys, np.full(keys.size, slot, dtype=np.int64)))
+            return
         for k in keys.tolist():
             self._buffer.setdefault(k, []).append(slot)
         self._buffered += int(keys.size)
@@ -235,13 +252,17 @@ class IntIndex:
     def compact(self) -> None:
         bk = np.fromiter((k for k, vs in self._buffer.items() for _ in vs), dtype=np.uint64, count=self._buffered)
         bv = np.fromiter((v for vs in self._buffer.values() for v in vs), dtype=np.int64, count=self._buffered)
+        self._buffer, self._buffered = {}, 0
+        self._merge(bk, bv)
+
+    def _merge(self, bk: U64, bv: npt.NDArray[np.int64]) -> None:
         keys, vals = np.concatenate([self._keys, bk]), np.concatenate([self._vals, bv])
         if self._dead:
             keep = ~np.isin(vals, np.fromiter(self._dead, dtype=np.int64, count=len(self._dead)))
             keys, vals = keys[keep], vals[keep]
         order = np.argsort(keys, kind="stable")
         self._keys, self._vals = keys[order], vals[order]
-        self._buffer, self._buffered, self._dead = {}, 0, set()
+        self._dead = set()
 
     def lookup(self, keys: U64) -> list[int]:
         """Slots of every live entry under any of `keys`, once per matching key (so counts mean overlap)."""

@@ -9,6 +9,7 @@ import tracemalloc
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from pipeline import similarity as sim
@@ -567,3 +568,20 @@ def test_head_words_are_headline_and_first_sentence() -> None:
     words = sim.head_words("Judge blocks ban", "A judge in Hawaii blocked it. Lawyers for the state cheered.", 60)
     assert {"judge", "blocks", "ban", "hawaii", "blocked"} <= words
     assert not {"lawyers", "state", "cheered"} & words
+
+
+def test_bulk_index_inserts_equal_single_inserts() -> None:
+    # A rebuild inserts in bulk (one sort); lookups must see exactly what one-by-one inserts would give.
+    rng = random.Random(5)
+    rows = [(np.array(rng.sample(range(1, 500), 20), dtype=np.uint64), slot) for slot in range(300)]
+    one, many = sim.IntIndex(), sim.IntIndex()
+    for keys, slot in rows:
+        one.add(keys, slot)
+    with many.bulk():
+        for keys, slot in rows:
+            many.add(keys, slot)
+    many.remove(7)
+    one.remove(7)
+    probe = np.arange(1, 500, dtype=np.uint64)
+    assert sorted(one.lookup(probe)) == sorted(many.lookup(probe)) and 7 not in many.lookup(probe)
+    assert len(one) == len(many) == 300 * 20
