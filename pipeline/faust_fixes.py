@@ -39,6 +39,15 @@ log = logging.getLogger(__name__)
 _background: set[asyncio.Future[None]] = set()
 
 
+async def seek(consumer: Any, tp: Any, offset: int) -> None:
+    """Seek on the consumer's own thread. Faust's `Consumer.seek` calls aiokafka from the app's thread, while the
+    consumer thread may be handing out fetched records: aiokafka drops the partition's buffer on seek, and the
+    consumer thread's own removal of it then fails (KeyError in `Fetcher.fetched_records`, which crashes the
+    worker; seen once in CI when a restart after kill -9 re-read many gaps). `seek_wait` is Faust's seek through
+    the consumer thread, with the same read-offset bookkeeping."""
+    await consumer._thread.seek_wait({tp: offset})
+
+
 async def refetch_gap(self: Any, tp: Any, offset_from: int, offset_to: int) -> None:
     log.warning("offsets %d..%d of %s were skipped by a fetch: reading them again", offset_from, offset_to, tp)
 
@@ -46,7 +55,7 @@ async def refetch_gap(self: Any, tp: Any, offset_from: int, offset_to: int) -> N
         # After the message that revealed the gap has been taken: seeking first would have it dropped as
         # "already read" when the fetcher moves the read offset past it.
         await asyncio.sleep(0.1)
-        await self.seek(tp, offset_from)
+        await seek(self, tp, offset_from)
 
     _background.add(task := asyncio.ensure_future(seek_back()))
     task.add_done_callback(_background.discard)
@@ -137,7 +146,7 @@ class StallWatchdog:
                     read,
                     end,
                 )
-                await consumer.seek(tp, committed)
+                await seek(consumer, tp, committed)
                 stalled.append(tp)
             else:
                 seen[tp] = state

@@ -42,6 +42,7 @@ class FakeConsumer:
         # The stand-in is its own app: app.consumer, app.topics._tp_index[tp] -> channels with a queue.
         self.consumer = self
         self.topics = self
+        self._thread = self  # seeks go through the consumer thread (faust_fixes.seek)
         self._tp_index = {RAW: [SimpleNamespace(queue=SimpleNamespace(_queue=[Event(m) for m in self.queued]))]}
         self._acked: dict[Any, list[int]] = defaultdict(list)
         self._acked_index: dict[Any, set[int]] = defaultdict(set)
@@ -59,8 +60,8 @@ class FakeConsumer:
     def highwater(self, tp: Any) -> int | None:
         return self.ends.get(tp)
 
-    async def seek(self, tp: Any, offset: int) -> None:
-        self.seeks.append((tp, offset))
+    async def seek_wait(self, partitions: dict[Any, int]) -> None:
+        self.seeks.extend(partitions.items())
 
 
 def test_commit_never_passes_a_single_unacknowledged_message() -> None:
