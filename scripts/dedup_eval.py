@@ -275,8 +275,7 @@ def eval_labelled(corpus: list[NewsArticle], config: DedupConfig) -> tuple[dict[
         res["hard_negatives_merged"] = len(merged)
         res["merged_by_label"] = dict(Counter(p["label"] for p in merged))
         out[part] = res
-    negatives = [p for p in pairs if p["label"] != "same"]
-    out["merged_negative_examples"] = [[p["a"], p["b"], p["why"]] for p in negatives if tr.same(p["a"], p["b"])]
+    out["merged_negative_examples"] = [[p["a"], p["b"], p["why"]] for p in merged]  # the last part: "all"
     sizes = Counter(i.story_id for i in tr.info.values())
     out["stories_with_2plus"] = sum(1 for s in sizes.values() if s > 1)
     out["largest_story"] = max(sizes.values())
