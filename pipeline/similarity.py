@@ -19,6 +19,7 @@ import numpy.typing as npt
 
 U64 = npt.NDArray[np.uint64]
 U32 = npt.NDArray[np.uint32]
+F16 = npt.NDArray[np.float16]
 
 _WORD = re.compile(r"\w+")
 # Typographic and ASCII quote marks; single quotes are left alone on purpose: they are apostrophes far more
@@ -290,8 +291,11 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])[”\"’']?\s+(?=[A-Z“\"‘'])")
 def head_words(title: str, text: str, max_words: int) -> set[str]:
     """Content words of the headline and the first sentence: the development the article reports. Two reports
     of one development share its actor, act and object here; an explainer or a reaction piece leads elsewhere."""
-    first = _SENTENCE_END.split(text.strip(), maxsplit=1)[0] if text.strip() else ""
-    return {w for w in lead_words(f"{title}\n{first}", max_words) if len(w) > 1}
+    return {w for w in lead_words(f"{title}\n{first_sentence(text)}", max_words) if len(w) > 1}
+
+
+def first_sentence(text: str) -> str:
+    return _SENTENCE_END.split(text.strip(), maxsplit=1)[0] if text.strip() else ""
 
 
 # Explainers, analysis, opinion, Q&A, timelines and live pages are articles ABOUT a development, not reports of

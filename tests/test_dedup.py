@@ -14,7 +14,7 @@ import pytest
 
 from pipeline import similarity as sim
 from pipeline.dedup import DedupConfig, Deduplicator, dedup
-from pipeline.models import Attribution, Block, CleanedArticle, DedupLevel
+from pipeline.models import Attribution, Block, CleanedArticle, DedupInfo, DedupLevel
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 T0 = datetime(2024, 1, 12, 18, 0, tzinfo=UTC)
@@ -546,6 +546,100 @@ def test_a_lifted_first_sentence_alone_does_not_join() -> None:
         make("r", [RULING_A[0], PREPARE[0]], title="Refugee agencies brace for a week of uncertainty", source="rte")
     )
     assert roundup.info.story_id != a.info.story_id, roundup.info.scores
+
+
+HEALTH_A = [
+    "House Republican leaders withdrew their health care bill on Friday minutes before a scheduled vote, after "
+    "failing to win over enough members of their own party.",
+    "The bill would have repealed large parts of the Affordable Care Act. Speaker Paul Ryan said Obamacare would "
+    "remain the law of the land for the foreseeable future.",
+]
+HEALTH_B = [
+    "Speaker Paul Ryan called off the vote on the Republican plan to replace Obamacare on Friday afternoon, "
+    "conceding that the party could not muster a majority.",
+    "Conservatives and moderates had both refused to back the bill, which would have repealed much of the "
+    "Affordable Care Act, despite a push by President Donald Trump.",
+]
+RECUSAL_QUOTE = (
+    "“I have now decided to recuse myself from any existing or future investigations of any matters related in any "
+    "way to the campaigns for president of the United States,”"
+)
+RECUSAL = [
+    "Attorney General Jeff Sessions on Thursday recused himself from any investigation into Russian meddling in the "
+    "presidential election, after it emerged that he had met the Russian ambassador twice last year.",
+    f"{RECUSAL_QUOTE} Sessions told reporters at the Justice Department.",
+]
+REACTION = [
+    "President Donald Trump on Thursday defended Jeff Sessions and accused Democrats of a witch hunt, hours before "
+    "his attorney general stepped aside from the Russia investigation.",
+    f"Sessions had said: {RECUSAL_QUOTE.rstrip(',”')}.”",
+]
+
+
+def _health_pair(config: DedupConfig) -> tuple[str, DedupInfo]:
+    d = Deduplicator({}, config)
+    a = d.process(make("a", HEALTH_A, title="Republicans pull health care bill in blow to Trump", source="abc"))
+    b = d.process(
+        make(
+            "b",
+            HEALTH_B,
+            title="Ryan pulls Republican health care plan",
+            source="bbc",
+            published=T0 + timedelta(hours=1),
+        )
+    )
+    return a.info.story_id, b.info
+
+
+def test_a_rewrite_in_other_words_joins_on_the_sentence_vector() -> None:
+    # Two reports of one development in other words, no shared quote, too few shared headline words for the
+    # headline rule: the sentence embeddings of headline + first sentence see that they say the same thing.
+    story, info = _health_pair(DedupConfig())
+    assert info.story_id == story, info.scores
+    assert info.level is DedupLevel.REWRITE and not info.shared_quotes
+    assert info.scores["head"] < DedupConfig().rewrite_head_alone <= 1.0
+    assert info.scores["cos"] >= DedupConfig().rewrite_cos
+    # ...and it is the vector that joins them.
+    story, info = _health_pair(DedupConfig(rewrite_cos=1.01))
+    assert info.story_id != story
+
+
+def _reaction_pair(config: DedupConfig) -> tuple[str, DedupInfo]:
+    d = Deduplicator({}, config)
+    report = d.process(make("r", RECUSAL, title="Sessions recuses himself from Russia inquiry", source="cnn"))
+    reaction = d.process(
+        make(
+            "x",
+            REACTION,
+            title="Trump defends Sessions, says Democrats on witch hunt",
+            source="rte",
+            published=T0 + timedelta(hours=2),
+        )
+    )
+    return report.info.story_id, reaction.info
+
+
+def test_a_reaction_piece_quoting_the_report_stays_apart() -> None:
+    # The reaction quotes the report's key sentence and shares its cast and some headline words (names, head
+    # >= 0.1: the quote rule alone would merge them), but its headline and first sentence tell another
+    # development: the sentence vectors are far apart (cos < `rewrite_cos_quote`).
+    story, info = _reaction_pair(DedupConfig())
+    assert info.story_id != story
+    story, info = _reaction_pair(DedupConfig(rewrite_cos_quote=-1.0))
+    assert info.story_id == story and info.shared_quotes, "the quote rule without the vector would merge them"
+
+
+def test_records_written_before_sentence_vectors_replay(wion: list[str], other: list[str]) -> None:
+    # A store written by the previous version has no "vec": it loads, and its quote links are judged without it.
+    store: dict[str, str] = {}
+    a, b = seed_pair(wion, other)
+    Deduplicator(store).process(a)
+    record = json.loads(store["a:wion"])
+    del record["vec"]
+    store["a:wion"] = json.dumps(record)
+    info = Deduplicator.from_store(store).process(b).info
+    assert info.story_id == json.loads(store["a:wion"])["info"]["story_id"]
+    assert info.level is DedupLevel.REWRITE and info.shared_quotes and "cos" not in info.scores
 
 
 @pytest.mark.parametrize(
