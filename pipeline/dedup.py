@@ -312,8 +312,10 @@ class Deduplicator:
         self._rebuild()
 
     @classmethod
-    def from_store(cls, store: MutableMapping[str, str], config: DedupConfig | None = None) -> Deduplicator:
-        return cls(store, config)
+    def from_store(
+        cls, store: MutableMapping[str, str], config: DedupConfig | None = None, encoder: enc.TextEncoder | None = None
+    ) -> Deduplicator:
+        return cls(store, config, encoder)
 
     @property
     def encoder(self) -> enc.TextEncoder:

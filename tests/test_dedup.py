@@ -576,19 +576,20 @@ REACTION = [
 ]
 
 
-def _health_pair(config: DedupConfig) -> tuple[str, DedupInfo]:
+def _later_pair(config: DedupConfig, first: CleanedArticle, second: CleanedArticle) -> tuple[str, DedupInfo]:
+    """Dedup `first`, then `second` (published later, another outlet): the first's story and the second's info."""
     d = Deduplicator({}, config)
-    a = d.process(make("a", HEALTH_A, title="Republicans pull health care bill in blow to Trump", source="abc"))
-    b = d.process(
-        make(
-            "b",
-            HEALTH_B,
-            title="Ryan pulls Republican health care plan",
-            source="bbc",
-            published=T0 + timedelta(hours=1),
-        )
+    story = d.process(first).info.story_id
+    return story, d.process(second).info
+
+
+def _health_pair(config: DedupConfig) -> tuple[str, DedupInfo]:
+    later = T0 + timedelta(hours=1)
+    return _later_pair(
+        config,
+        make("a", HEALTH_A, title="Republicans pull health care bill in blow to Trump", source="abc"),
+        make("b", HEALTH_B, title="Ryan pulls Republican health care plan", source="bbc", published=later),
     )
-    return a.info.story_id, b.info
 
 
 def test_a_rewrite_in_other_words_joins_on_the_sentence_vector() -> None:
@@ -605,18 +606,12 @@ def test_a_rewrite_in_other_words_joins_on_the_sentence_vector() -> None:
 
 
 def _reaction_pair(config: DedupConfig) -> tuple[str, DedupInfo]:
-    d = Deduplicator({}, config)
-    report = d.process(make("r", RECUSAL, title="Sessions recuses himself from Russia inquiry", source="cnn"))
-    reaction = d.process(
-        make(
-            "x",
-            REACTION,
-            title="Trump defends Sessions, says Democrats on witch hunt",
-            source="rte",
-            published=T0 + timedelta(hours=2),
-        )
+    title = "Trump defends Sessions, says Democrats on witch hunt"
+    return _later_pair(
+        config,
+        make("r", RECUSAL, title="Sessions recuses himself from Russia inquiry", source="cnn"),
+        make("x", REACTION, title=title, source="rte", published=T0 + timedelta(hours=2)),
     )
-    return report.info.story_id, reaction.info
 
 
 def test_a_reaction_piece_quoting_the_report_stays_apart() -> None:
