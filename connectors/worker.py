@@ -31,9 +31,9 @@ def prepare_search(settings: Settings, timeout_s: float = 120.0) -> None:
 def run_worker(settings: Settings, loglevel: str = "info") -> None:
     from pipeline.app import Wiring
 
-    prepare_search(settings)
     wiring = Wiring(settings)
-    wiring.warm_up()
+    wiring.warm_up()  # first: a missing model stops the worker before it touches any server
+    prepare_search(settings)
     if settings.expire_dead_workers:
         start_beating(settings)
     worker = faust.Worker(wiring.app, loglevel=loglevel, quiet=True)

@@ -22,6 +22,7 @@ import mode
 from connectors.alerter import Alerter, load_rules
 from connectors.elastic import SearchSink, stored_entities
 from pipeline import batch, faust_fixes
+from pipeline import encoder as enc
 from pipeline.clean import clean
 from pipeline.dedup import DedupConfig, Deduplicator, dedup
 from pipeline.enrich import enrich, load_nlp
@@ -121,6 +122,7 @@ class Wiring:
         # (616 MB resident with a thread per batch against 161 MB with one, make bench).
         self._ner_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ner")
         self._nlp: Any = None
+        self._encoder: enc.Encoder | None = None
         # The rules are read here so that a bad rules file stops the worker at start, with the reason.
         self.alerter = Alerter.create(settings, load_rules(settings.alert_rules_path), self._publish_alert)
 
@@ -149,7 +151,7 @@ class Wiring:
     def deduplicator(self) -> Deduplicator:
         if self._deduplicator is None:
             config = DedupConfig(window_hours=self.settings.dedup_window_hours)
-            self._deduplicator = Deduplicator(self.dedup_table, config)
+            self._deduplicator = Deduplicator(self.dedup_table, config, self._encoder)
         return self._deduplicator
 
     def _maybe_evict(self) -> None:
@@ -173,8 +175,10 @@ class Wiring:
                 )
 
     def warm_up(self) -> None:
-        """Load the NER model before consuming, so the first batch is not slow and a broken model fails fast."""
+        """Load the NER model and the sentence encoder before consuming, so the first batch is not slow and a
+        missing or broken model stops the worker at start instead of dead-lettering every article."""
         self._nlp = load_nlp()
+        self._encoder = enc.load()
 
     async def to_dlq(
         self,

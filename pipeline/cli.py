@@ -117,11 +117,14 @@ def worker() -> None:
     or handed back, and what is done is committed."""
     from connectors.worker import run_worker
     from pipeline.alerts import AlertRulesError
+    from pipeline.encoder import EncoderUnavailable
 
     try:
         run_worker(_settings())
     except AlertRulesError as exc:
         raise click.ClickException(f"alert rules: {exc}") from exc
+    except EncoderUnavailable as exc:
+        raise click.ClickException(f"sentence encoder: {exc}") from exc
 
 
 @main.command()

@@ -182,6 +182,7 @@ def eval_synthetic(corpus: list[NewsArticle], n: int, rng: random.Random, single
     pool = [a for a in corpus if len(a.text.split()) >= 150 and len(_SENT.split(a.text)) >= 5]
     originals = rng.sample([a for a in pool if a.article_id in singletons], n)
     vocab = list({w for a in rng.sample(corpus, 200) for w in a.text.split() if w.isalpha()})
+    by_id = {a.article_id: a for a in corpus}
     arts: list[tuple[datetime, CleanedArticle]] = []
     group: dict[str, str] = {}
     kind: dict[str, str] = {}
@@ -218,6 +219,9 @@ def eval_synthetic(corpus: list[NewsArticle], n: int, rng: random.Random, single
     # false pair whatever joined it (the figure the near metric used to report under the near name).
     fp_near = fp_exact = fp_rewrite = 0
     false_merges: list[list[str]] = []
+    # The same false merge counts up to 7 x 7 pairs (an original and its 6 variants on each side): the distinct
+    # (original, original-or-corpus article) pairs say how many wrong joins there were.
+    roots: set[tuple[str, str]] = set()
     for members in by_story.values():
         for x, y in itertools.combinations(members, 2):
             if (x in kind or y in kind) and group.get(x) != group.get(y):
@@ -226,6 +230,7 @@ def eval_synthetic(corpus: list[NewsArticle], n: int, rng: random.Random, single
                 fp_near += lv is DedupLevel.NEAR
                 fp_rewrite += lv is DedupLevel.REWRITE
                 false_merges.append([x, y, lv.value if lv else "none"])
+                roots.add(tuple(sorted((group.get(x, x), group.get(y, y)))))
     tp_near = sum(c["tp"] for k, c in per_kind.items() if k != "exact_copy")
     fn_near = sum(c["fn"] for k, c in per_kind.items() if k != "exact_copy")
     return {
@@ -243,6 +248,8 @@ def eval_synthetic(corpus: list[NewsArticle], n: int, rng: random.Random, single
         "recall_by_variant": {k: round(c["tp"] / max(1, c["tp"] + c["fn"]), 4) for k, c in per_kind.items()},
         "level_correct_by_variant": {k: round(c["level_ok"] / max(1, c["tp"]), 4) for k, c in per_kind.items()},
         "false_merge_examples": false_merges[:10],
+        "false_merge_article_pairs": len(roots),
+        "false_merge_article_pair_titles": [[by_id[x].title, by_id[y].title] for x, y in sorted(roots)[:40]],
     }
 
 

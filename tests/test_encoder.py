@@ -7,8 +7,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 from pipeline import encoder
+from pipeline.cli import main
 
 
 @pytest.fixture(scope="module")
@@ -62,3 +64,15 @@ def test_a_missing_model_package_says_how_to_install_it(monkeypatch: pytest.Monk
     monkeypatch.setattr(encoder, "PACKAGE", "no_such_model_package")
     with pytest.raises(encoder.EncoderUnavailable, match=r"requirements/model\.txt"):
         encoder.default_model_dir()
+
+
+def test_a_worker_without_the_model_stops_at_start(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Before consuming and before touching a server (none runs here): not one dead letter per article.
+    monkeypatch.setattr(encoder, "PACKAGE", "no_such_model_package")
+    encoder.load.cache_clear()
+    try:
+        result = CliRunner().invoke(main, ["worker"], env={"WIREDESK_DATA_DIR": str(tmp_path)})
+    finally:
+        encoder.load.cache_clear()
+    assert result.exit_code == 1, result.output
+    assert "sentence encoder" in result.output and "requirements/model.txt" in result.output
