@@ -49,6 +49,13 @@ def test_similarities_match_the_reference_model(model: encoder.Encoder) -> None:
     assert sims[0, 3] == pytest.approx(0.280, abs=0.01)
 
 
+@pytest.mark.parametrize("text", ["", ".", "\x00\x01", "x" * 500, "北京 会谈", "Ünïcödé ½ ™"])
+def test_any_text_gives_a_unit_vector(model: encoder.Encoder, text: str) -> None:
+    v = model.encode(text, 64)
+    assert v.shape == (384,) and v.dtype == np.float32 and np.isfinite(v).all()
+    assert float(np.linalg.norm(v)) == pytest.approx(1.0, abs=1e-5)
+
+
 def test_a_changed_model_file_is_refused(tmp_path: Path) -> None:
     src = encoder.default_model_dir()
     for name in ("config.json", "vocab.txt"):
