@@ -24,7 +24,7 @@ from connectors.elastic import SearchSink, stored_entities
 from pipeline import batch, faust_fixes
 from pipeline import encoder as enc
 from pipeline.clean import clean
-from pipeline.dedup import DedupConfig, Deduplicator, dedup
+from pipeline.dedup import DedupConfig, Deduplicator, dedup, head_vector
 from pipeline.enrich import enrich, load_nlp
 from pipeline.fate import dead_letter, headers, outcome_id
 from pipeline.index import outcome_actions
@@ -148,10 +148,15 @@ class Wiring:
         # The derived dedup index must be rebuilt from the table once partitions come back.
         self._deduplicator = None
 
+    def encoder(self) -> enc.Encoder:
+        if self._encoder is None:
+            self._encoder = enc.load()
+        return self._encoder
+
     def deduplicator(self) -> Deduplicator:
         if self._deduplicator is None:
             config = DedupConfig(window_hours=self.settings.dedup_window_hours)
-            self._deduplicator = Deduplicator(self.dedup_table, config, self._encoder)
+            self._deduplicator = Deduplicator(self.dedup_table, config, self.encoder())
         return self._deduplicator
 
     def _maybe_evict(self) -> None:
@@ -178,7 +183,7 @@ class Wiring:
         """Load the NER model and the sentence encoder before consuming, so the first batch is not slow and a
         missing or broken model stops the worker at start instead of dead-lettering every article."""
         self._nlp = load_nlp()
-        self._encoder = enc.load()
+        self.encoder()
 
     async def to_dlq(
         self,
@@ -223,6 +228,8 @@ class Wiring:
             try:
                 raw = RawArticle.model_validate_json(payload)
                 cleaned = clean(raw)
+                # Here, not in dedup: this stage is spread over every worker, the dedup stream is one.
+                cleaned = cleaned.model_copy(update={"head_vector": head_vector(cleaned, self.encoder())})
             except Exception as exc:
                 await self._event_failed(event, exc, stage="clean")
             else:
@@ -241,7 +248,7 @@ class Wiring:
                     article = strip_learned(article, self.learned)
                 result = dedup(article, self.deduplicator())
                 out = DedupedArticle(
-                    article=article,
+                    article=article.model_copy(update={"head_vector": None}),  # dedup's alone: 1 KB less per message
                     dedup=result.info,
                     story_updates=tuple(StoryUpdate(article_id=a, dedup=d) for a, d in result.updates),
                 )

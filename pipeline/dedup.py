@@ -25,6 +25,7 @@ restart or a rebalance.
 from __future__ import annotations
 
 import base64
+import hashlib
 import heapq
 import json
 import math
@@ -39,7 +40,7 @@ from pydantic import BaseModel, ConfigDict
 
 from pipeline import encoder as enc
 from pipeline import similarity as sim
-from pipeline.models import CleanedArticle, DedupInfo, DedupLevel
+from pipeline.models import CleanedArticle, DedupInfo, DedupLevel, HeadVector
 
 _RANK = {DedupLevel.EXACT: 3, DedupLevel.NEAR: 2, DedupLevel.REWRITE: 1, DedupLevel.UNIQUE: 0}
 
@@ -258,6 +259,24 @@ def _b64(a: sim.U32) -> str:
     return base64.b64encode(a.astype("<u4").tobytes()).decode("ascii")
 
 
+def head_text(article: CleanedArticle) -> str:
+    """What the sentence vector is of: the headline and the first sentence, the development reported."""
+    text = "\n\n".join(article.paragraphs) or article.body
+    return f"{article.title}. {sim.first_sentence(text)}"
+
+
+def _head_sha1(text: str, max_tokens: int) -> str:
+    return hashlib.sha1(f"{max_tokens}\n{text}".encode()).hexdigest()
+
+
+def head_vector(article: CleanedArticle, encoder: enc.TextEncoder, config: DedupConfig | None = None) -> HeadVector:
+    """The vector dedup needs, for an earlier stage to compute and carry on the message."""
+    max_tokens = (config or DedupConfig()).head_vector_tokens
+    text = head_text(article)
+    vec = encoder.encode(text, max_tokens).astype(np.float16)
+    return HeadVector(text_sha1=_head_sha1(text, max_tokens), vector=_vec_b64(vec))
+
+
 def _vec_b64(v: sim.F16) -> str:
     return base64.b64encode(v.astype("<f2").tobytes()).decode("ascii")
 
@@ -398,10 +417,16 @@ class Deduplicator:
             title=_u32({sim.hash32(w) for w in sim.head_words(article.title, "", c.head_words)}, c.head_words),
             explainer=sim.is_explainer(article.title),
             source=(article.source or "").casefold(),
-            vec=self.encoder.encode(f"{article.title}. {sim.first_sentence(text)}", c.head_vector_tokens).astype(
-                np.float16
-            ),
+            vec=self._head_vector(article),
         )
+
+    def _head_vector(self, article: CleanedArticle) -> sim.F16:
+        """The vector carried on the message if it is of this text, else computed here."""
+        text = head_text(article)
+        carried = article.head_vector
+        if carried is not None and carried.text_sha1 == _head_sha1(text, self.config.head_vector_tokens):
+            return _vec_unb64(carried.vector)
+        return self.encoder.encode(text, self.config.head_vector_tokens).astype(np.float16)
 
     def _band_keys(self, sig: sim.U32) -> sim.U64:
         rows = self.config.lsh_rows

@@ -83,6 +83,16 @@ class Block(Model):
     text: str
 
 
+class HeadVector(Model):
+    """The sentence embedding of an article's headline + first sentence (`dedup.head_text`), computed in the clean
+    stage, which runs on every worker, so that the single dedup stream does not pay for it (~30 ms per article).
+    `text_sha1` names the text it was computed from: if a later step changes that text (learned lines), dedup
+    computes the vector again."""
+
+    text_sha1: str
+    vector: str  # base64 of little-endian float16
+
+
 class CleanedArticle(Model):
     """The article and nothing else (topic: cleaned)."""
 
@@ -99,6 +109,8 @@ class CleanedArticle(Model):
     blocks: tuple[Block, ...]
     attribution: Attribution = Attribution()
     removed: tuple[RemovedLine, ...] = ()
+    # Added without a schema bump: a message without it is deduplicated the same way, at dedup's own cost.
+    head_vector: HeadVector | None = None
 
     @property
     def paragraphs(self) -> tuple[str, ...]:

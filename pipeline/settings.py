@@ -34,10 +34,10 @@ class Settings(BaseSettings):
 
     # Topics. raw/deduped/dlq are spread over `partitions` so several workers can share the work.
     # `cleaned` has a single partition on purpose: every article must meet every candidate duplicate in one
-    # dedup table. That caps the deployment at what one dedup stream does: ~28-31 articles/s on one core, most of
-    # it the sentence encoder (~30 ms per article; 170-230/s without it). One worker's NER does ~13/s end to
-    # end, so the cap binds from the third worker on; past it, vectors would be computed in the clean stage
-    # (partitioned) and carried on the message.
+    # dedup table. That caps the deployment at what one dedup stream does: ~160-190 articles/s on one core with
+    # 10k-100k articles in the window. The expensive part of dedup, the sentence vector (~27 ms per article), is
+    # computed in the clean stage, which runs on every worker, and carried on the message. One worker's NER
+    # does ~13/s end to end, so the cap binds at ~12 workers.
     partitions: int = 3
     topic_raw: str = "wiredesk-raw"
     topic_cleaned: str = "wiredesk-cleaned"

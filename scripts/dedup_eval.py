@@ -36,9 +36,8 @@ sys.path.insert(0, str(ROOT))
 
 from connectors.corpus import NewsArticle, load_news_articles  # noqa: E402
 from pipeline import encoder as enc  # noqa: E402
-from pipeline.dedup import DedupConfig, Deduplicator  # noqa: E402
+from pipeline.dedup import DedupConfig, Deduplicator, head_vector  # noqa: E402
 from pipeline.models import Block, CleanedArticle, DedupInfo, DedupLevel  # noqa: E402
-from pipeline.similarity import first_sentence  # noqa: E402
 
 CACHE = ROOT / ".wiredesk" / "cache"
 LABELS = ROOT / "tests" / "data" / "story_labels.json"
@@ -392,7 +391,7 @@ class HashedVectors:
 
 def eval_performance(corpus: list[NewsArticle], sizes: list[int], probe: int) -> dict[str, object]:
     """Window filled with hashed vectors (see HashedVectors), then `probe` articles timed with the real encoder:
-    probe latency = encoding + index lookups + verification at that window size."""
+    the encoding (the clean stage's share) and the dedup itself (index lookups + verification at that size)."""
     out: dict[str, object] = {}
     t0 = datetime(2017, 3, 1, tzinfo=UTC)
     real = enc.load()
@@ -414,11 +413,12 @@ def eval_performance(corpus: list[NewsArticle], sizes: list[int], probe: int) ->
         rebuild_s = time.perf_counter() - start
         lat, enc_ms = [], []
         for art in tail:
+            # As the worker does it: the clean stage computes the vector, the dedup stream reads it.
             s = time.perf_counter()
-            real.encode(f"{art.title}. {first_sentence(art.body)}", DedupConfig().head_vector_tokens)
+            carried = art.model_copy(update={"head_vector": head_vector(art, real)})
             enc_ms.append((time.perf_counter() - s) * 1000)
             s = time.perf_counter()
-            d.process(art)
+            d.process(carried)
             lat.append((time.perf_counter() - s) * 1000)
         store_bytes = sum(len(k) + len(v) for k, v in store.items())
         out[str(n)] = {
@@ -426,8 +426,10 @@ def eval_performance(corpus: list[NewsArticle], sizes: list[int], probe: int) ->
             "fill_articles_per_s": round(n / fill_s, 1),
             # CPU time is what one core delivers; wall time also counts other processes on a shared machine.
             "fill_articles_per_cpu_s": round(n / fill_cpu, 1),
-            # With it: what one dedup stream sustains (1000 / mean probe latency).
-            "articles_per_s_with_encoder": round(1000 / float(np.mean(lat)), 1),
+            # What the one dedup stream sustains with the vector carried from the clean stage (1000 / mean probe
+            # latency), and what one core does computing the vector too.
+            "dedup_stream_articles_per_s": round(1000 / float(np.mean(lat)), 1),
+            "articles_per_s_with_encoding": round(1000 / (float(np.mean(lat)) + float(np.mean(enc_ms))), 1),
             "encode_ms_p50": round(float(np.percentile(enc_ms, 50)), 3),
             "latency_ms_p50": round(float(np.percentile(lat, 50)), 3),
             "latency_ms_p99": round(float(np.percentile(lat, 99)), 3),

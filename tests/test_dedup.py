@@ -12,8 +12,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from pipeline import encoder
 from pipeline import similarity as sim
-from pipeline.dedup import DedupConfig, Deduplicator, dedup
+from pipeline.dedup import DedupConfig, Deduplicator, dedup, head_vector
 from pipeline.models import Attribution, Block, CleanedArticle, DedupInfo, DedupLevel
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
@@ -635,6 +636,36 @@ def test_records_written_before_sentence_vectors_replay(wion: list[str], other: 
     info = Deduplicator.from_store(store).process(b).info
     assert info.story_id == json.loads(store["a:wion"])["info"]["story_id"]
     assert info.level is DedupLevel.REWRITE and info.shared_quotes and "cos" not in info.scores
+
+
+class _CountingEncoder:
+    """The real encoder, counting its calls."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def encode(self, text: str, max_tokens: int) -> np.ndarray:
+        self.calls += 1
+        return encoder.load().encode(text, max_tokens)
+
+
+def test_a_carried_head_vector_is_used_when_it_is_of_this_text(wion: list[str], other: list[str]) -> None:
+    # The clean stage computes the vector (it runs on every worker); dedup, one stream, only reads it, and gets
+    # the same decision as when it computes the vector itself.
+    a, b = seed_pair(wion, other)
+    own = Deduplicator({})
+    expected = (own.process(a).info, own.process(b).info)
+    counting = _CountingEncoder()
+    d = Deduplicator({}, encoder=counting)
+    carried = [x.model_copy(update={"head_vector": head_vector(x, encoder.load())}) for x in (a, b)]
+    assert (d.process(carried[0]).info, d.process(carried[1]).info) == expected
+    assert counting.calls == 0
+    # A vector of another text (the headline changed after it was computed) is not trusted: dedup encodes.
+    stale = make("c", wion, title="Another headline", source="x").model_copy(
+        update={"head_vector": carried[0].head_vector}
+    )
+    d.process(stale)
+    assert counting.calls == 1
 
 
 @pytest.mark.parametrize(
