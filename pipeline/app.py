@@ -122,7 +122,6 @@ class Wiring:
         # (616 MB resident with a thread per batch against 161 MB with one, make bench).
         self._ner_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ner")
         self._nlp: Any = None
-        self._encoder: enc.Encoder | None = None
         # The rules are read here so that a bad rules file stops the worker at start, with the reason.
         self.alerter = Alerter.create(settings, load_rules(settings.alert_rules_path), self._publish_alert)
 
@@ -148,15 +147,10 @@ class Wiring:
         # The derived dedup index must be rebuilt from the table once partitions come back.
         self._deduplicator = None
 
-    def encoder(self) -> enc.Encoder:
-        if self._encoder is None:
-            self._encoder = enc.load()
-        return self._encoder
-
     def deduplicator(self) -> Deduplicator:
         if self._deduplicator is None:
             config = DedupConfig(window_hours=self.settings.dedup_window_hours)
-            self._deduplicator = Deduplicator(self.dedup_table, config, self.encoder())
+            self._deduplicator = Deduplicator(self.dedup_table, config, enc.load())
         return self._deduplicator
 
     def _maybe_evict(self) -> None:
@@ -183,7 +177,7 @@ class Wiring:
         """Load the NER model and the sentence encoder before consuming, so the first batch is not slow and a
         missing or broken model stops the worker at start instead of dead-lettering every article."""
         self._nlp = load_nlp()
-        self.encoder()
+        enc.load()  # cached for the process: the clean and dedup agents get this one
 
     async def to_dlq(
         self,
@@ -229,7 +223,7 @@ class Wiring:
                 raw = RawArticle.model_validate_json(payload)
                 cleaned = clean(raw)
                 # Here, not in dedup: this stage is spread over every worker, the dedup stream is one.
-                cleaned = cleaned.model_copy(update={"head_vector": head_vector(cleaned, self.encoder())})
+                cleaned = cleaned.model_copy(update={"head_vector": head_vector(cleaned, enc.load())})
             except Exception as exc:
                 await self._event_failed(event, exc, stage="clean")
             else:

@@ -259,10 +259,14 @@ def _b64(a: sim.U32) -> str:
     return base64.b64encode(a.astype("<u4").tobytes()).decode("ascii")
 
 
-def head_text(article: CleanedArticle) -> str:
+def _text(article: CleanedArticle) -> str:
+    """The text dedup compares: the paragraphs (headings and captions out), or everything if there are none."""
+    return "\n\n".join(article.paragraphs) or article.body
+
+
+def head_text(title: str, text: str) -> str:
     """What the sentence vector is of: the headline and the first sentence, the development reported."""
-    text = "\n\n".join(article.paragraphs) or article.body
-    return f"{article.title}. {sim.first_sentence(text)}"
+    return f"{title}. {sim.first_sentence(text)}"
 
 
 def _head_sha1(text: str, max_tokens: int) -> str:
@@ -272,7 +276,7 @@ def _head_sha1(text: str, max_tokens: int) -> str:
 def head_vector(article: CleanedArticle, encoder: enc.TextEncoder, config: DedupConfig | None = None) -> HeadVector:
     """The vector dedup needs, for an earlier stage to compute and carry on the message."""
     max_tokens = (config or DedupConfig()).head_vector_tokens
-    text = head_text(article)
+    text = head_text(article.title, _text(article))
     vec = encoder.encode(text, max_tokens).astype(np.float16)
     return HeadVector(text_sha1=_head_sha1(text, max_tokens), vector=_vec_b64(vec))
 
@@ -385,7 +389,7 @@ class Deduplicator:
 
     def _features(self, article: CleanedArticle) -> _Features:
         c = self.config
-        text = "\n\n".join(article.paragraphs) or article.body
+        text = _text(article)
         toks = sim.words(text)
         sh = sim.shingles(toks, c.shingle_size)
         quotes = [(q, _u32(sim.quote_grams(q, c.quote_min_words))) for q in sim.quotes(text, c.quote_min_words)]
@@ -417,13 +421,11 @@ class Deduplicator:
             title=_u32({sim.hash32(w) for w in sim.head_words(article.title, "", c.head_words)}, c.head_words),
             explainer=sim.is_explainer(article.title),
             source=(article.source or "").casefold(),
-            vec=self._head_vector(article),
+            vec=self._head_vector(article.head_vector, head_text(article.title, text)),
         )
 
-    def _head_vector(self, article: CleanedArticle) -> sim.F16:
+    def _head_vector(self, carried: HeadVector | None, text: str) -> sim.F16:
         """The vector carried on the message if it is of this text, else computed here."""
-        text = head_text(article)
-        carried = article.head_vector
         if carried is not None and carried.text_sha1 == _head_sha1(text, self.config.head_vector_tokens):
             return _vec_unb64(carried.vector)
         return self.encoder.encode(text, self.config.head_vector_tokens).astype(np.float16)
@@ -505,7 +507,7 @@ class Deduplicator:
         # without it (the rule before), so an upgrade does not cut the window's stories off from their rewrites.
         head = self._weighted_jaccard(f.head, e.head, self._head_df) if e.head.size else c.rewrite_head
         cos = float(f.vec.astype(np.float32) @ e.vec.astype(np.float32)) if e.vec.size and f.vec.size else None
-        by_vector = not same_source and gap_h <= c.rewrite_gap_hours and cos is not None and cos >= c.rewrite_cos
+        by_vector = self._close_vectors(cos, gap_h, same_source=same_source)
         if not same_source and not by_vector and head < min(c.rewrite_head, c.rewrite_late_head):
             return None  # no cross-outlet rule accepts this headline evidence: skip the quote comparison
         shared = self._shared_quotes(f, e, background)
@@ -558,9 +560,7 @@ class Deduplicator:
             )
         late = gap_h > c.rewrite_gap_hours
         if (
-            not late
-            and cos is not None
-            and cos >= c.rewrite_cos
+            self._close_vectors(cos, gap_h, same_source=same_source)
             and names >= c.rewrite_cos_names
             and title >= c.rewrite_alone_title
         ):
@@ -576,6 +576,15 @@ class Deduplicator:
         if not late:
             return names >= c.rewrite_names and head >= c.rewrite_head
         return names >= c.rewrite_late_names and head >= c.rewrite_late_head
+
+    def _close_vectors(self, cos: float | None, gap_h: float, *, same_source: bool) -> bool:
+        """Same day, other outlet, and sentence vectors this close: a rewrite if names and headline agree."""
+        return (
+            not same_source
+            and gap_h <= self.config.rewrite_gap_hours
+            and cos is not None
+            and cos >= self.config.rewrite_cos
+        )
 
     def _weighted_jaccard(self, a: sim.U32, b: sim.U32, df: Counter[int]) -> float:
         """Jaccard with every element weighted by its rarity in the window (idf), so a shared "Trump" or

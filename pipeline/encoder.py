@@ -56,10 +56,9 @@ def default_model_dir() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "model"
 
 
-def _load_safetensors(path: Path) -> dict[str, npt.NDArray[np.generic]]:
+def _load_safetensors(raw: bytes) -> dict[str, npt.NDArray[np.generic]]:
     """The safetensors format: an 8-byte little-endian header size, a JSON header (dtype, shape and byte range
-    of each tensor), then the raw tensors."""
-    raw = path.read_bytes()
+    of each tensor), then the raw tensors (views of `raw`, not copies)."""
     (size,) = struct.unpack("<Q", raw[:8])
     header = json.loads(raw[8 : 8 + size])
     header.pop("__metadata__", None)
@@ -162,7 +161,8 @@ class Encoder:
         weights = model_dir / "model.safetensors"
         if not weights.is_file():
             raise EncoderUnavailable(f"no model weights at {weights}")
-        digest = hashlib.sha256(weights.read_bytes()).hexdigest()
+        raw = weights.read_bytes()  # read once: hashed, then viewed as the tensors
+        digest = hashlib.sha256(raw).hexdigest()
         if digest != WEIGHTS_SHA256:
             raise EncoderUnavailable(f"{weights} is not all-MiniLM-L6-v2 (sha256 {digest}, want {WEIGHTS_SHA256})")
         # One BLAS thread for the process: the encoder multiplies small matrices (<= 64 rows), where a second
@@ -174,7 +174,7 @@ class Encoder:
         self.layers, self.heads = int(cfg["num_hidden_layers"]), int(cfg["num_attention_heads"])
         self.eps = float(cfg["layer_norm_eps"])
         self.tokenizer = WordPiece((model_dir / "vocab.txt").read_text(encoding="utf-8").splitlines())
-        w = {k: v.astype(np.float32) for k, v in _load_safetensors(weights).items() if v.dtype == np.float32}
+        w = {k: v.astype(np.float32, copy=False) for k, v in _load_safetensors(raw).items() if v.dtype == np.float32}
         self.word, self.pos = w["embeddings.word_embeddings.weight"], w["embeddings.position_embeddings.weight"]
         self.type0 = w["embeddings.token_type_embeddings.weight"][0]
         self.ln0 = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
