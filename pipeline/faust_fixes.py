@@ -12,6 +12,12 @@ Pinned version: re-check each one on upgrade (they live in `faust/transport/cons
 3. With 1 and 2 nothing is committed past a lost record, but nothing reads it again either when no later
    record reveals the gap. `StallWatchdog` finds partitions whose committed offset is stuck below the end
    while the message at that offset is in no stream, and reads them again from the committed offset.
+4. The same loss hits table recovery, where it wedges the worker: after a broker restart, the changelog
+   records recovery seeked back to were fetched (the consumer's position reached the end) but never reached
+   recovery, which then waited for them forever with every stream paused (seen in CI and reproduced under
+   CPU load: 1 run in 8). `StallWatchdog` also finds a recovery that has seen no new changelog record across
+   two checks while the consumer has fetched past it, and reads the changelog again from the last record
+   recovery applied. Re-applying changelog records is harmless: each sets a key to its value, in order.
 
 Messages read twice are harmless: every stage is idempotent (deterministic ids, create-or-skip writes).
 
@@ -107,23 +113,39 @@ def install() -> None:
     Fetcher._proc_fetch_request = throttled_fetch
 
 
+# Asking the consumer thread for a position takes milliseconds; longer means it is busy (e.g. reconnecting).
+POSITION_TIMEOUT_S = 2.0
+
+
 class StallWatchdog:
     """Reads a partition again from its committed offset when, across two checks, the committed offset has
     not moved, is below the partition's end, and the message at it was handed over by the fetcher but is
     neither waiting in a stream's buffer nor being processed: lost, not slow (a message being processed,
     however slowly — e.g. while Elasticsearch is down — is in a stream).
 
+    While tables are being restored it watches the restore instead (defect 4): a changelog partition whose
+    applied offset has not moved across two checks, with the consumer's position past it and no changelog
+    record queued for recovery, is read again from the record after the last one applied.
+
     A false alarm (commits failing while the broker is away) only makes processed messages arrive again."""
 
     def __init__(self, topics: set[str]) -> None:
         self.topics = topics
         self._last: dict[Any, tuple[int, int]] = {}
+        self._recovery_last: dict[Any, tuple[int, int]] = {}
 
     async def check(self, app: Any) -> list[Any]:
         consumer = app.consumer
         if not consumer.flow_active:  # a rebalance is under way; it seeks to the committed offsets itself
             self._last.clear()
+            self._recovery_last.clear()
             return []
+        recovery = app.tables.recovery
+        if recovery.in_recovery:
+            # Streams are paused until the tables are restored: the stream checks below would misread that.
+            self._last.clear()
+            return await self._check_recovery(app, recovery)
+        self._recovery_last.clear()
         present = _in_streams(app)
         seen: dict[Any, tuple[int, int]] = {}
         stalled = []
@@ -151,6 +173,39 @@ class StallWatchdog:
             else:
                 seen[tp] = state
         self._last = seen
+        return stalled
+
+    async def _check_recovery(self, app: Any, recovery: Any) -> list[Any]:
+        consumer = app.consumer
+        seen: dict[Any, tuple[int, int]] = {}
+        stalled = []
+        for tp, last in list(recovery.active_highwaters.items()):
+            applied = recovery.active_offsets.get(tp)
+            if last is None or applied is None or applied >= last:
+                continue  # restored (or nothing to restore)
+            try:
+                position = await asyncio.wait_for(consumer.position(tp), timeout=POSITION_TIMEOUT_S)
+            except Exception:  # no position yet (a reset pending, the broker away): not a verdict
+                continue
+            # Fetched past the last record recovery applied: those records are in flight or lost.
+            if position is None or position <= applied + 1:
+                continue
+            state = (applied, position)
+            if self._recovery_last.get(tp) == state and not app.tables.changelog_queue.qsize():
+                log.warning(
+                    "%s: table recovery has applied up to offset %d of %d, the consumer has fetched up to %d and "
+                    "nothing is on its way: reading the changelog again from offset %d",
+                    tp,
+                    applied,
+                    last,
+                    position,
+                    applied + 1,
+                )
+                await seek(consumer, tp, applied + 1)
+                stalled.append(tp)
+            else:
+                seen[tp] = state
+        self._recovery_last = seen
         return stalled
 
 

@@ -123,6 +123,28 @@ class WorkerProcess:
     def tail(self, n: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-n:])
 
+    def problems(self, n: int = 40) -> str:
+        """The last warnings and errors, repeats folded: what a failed test needs to say why the worker stalled
+        (CI shows only the test output, not the worker's log file)."""
+        lines = [
+            line
+            for line in self.log.read_text(errors="replace").splitlines()
+            if "] [WARNING] " in line or "] [ERROR] " in line
+        ]
+        unique = list(dict.fromkeys(line.split("] ", 3)[-1] for line in lines))
+        return "\n".join(unique[-n:])
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    if report.when == "call" and report.failed:
+        for name in ("worker", "second_worker"):
+            proc = getattr(item, "funcargs", {}).get(name)
+            if isinstance(proc, WorkerProcess) and proc.log.exists():
+                report.sections.append((f"{name} log: last warnings and errors", proc.problems()))
+
 
 @pytest.fixture(scope="session")
 def worker(backend: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WorkerProcess]:

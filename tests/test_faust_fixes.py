@@ -37,11 +37,19 @@ class FakeConsumer:
     seeks: list[tuple[Any, int]] = field(default_factory=list)
 
     queued: list[Msg] = field(default_factory=list)
+    # Table recovery (app.tables.recovery, app.tables.changelog_queue) and the consumer's fetch positions.
+    recovery: SimpleNamespace = field(
+        default_factory=lambda: SimpleNamespace(in_recovery=False, active_highwaters={}, active_offsets={})
+    )
+    positions: dict[Any, int] = field(default_factory=dict)
+    changelog_queued: int = 0
 
     def __post_init__(self) -> None:
         # The stand-in is its own app: app.consumer, app.topics._tp_index[tp] -> channels with a queue.
         self.consumer = self
         self.topics = self
+        self.tables = self
+        self.changelog_queue = SimpleNamespace(qsize=lambda: self.changelog_queued)
         self._thread = self  # seeks go through the consumer thread (faust_fixes.seek)
         self._tp_index = {RAW: [SimpleNamespace(queue=SimpleNamespace(_queue=[Event(m) for m in self.queued]))]}
         self._acked: dict[Any, list[int]] = defaultdict(list)
@@ -62,6 +70,9 @@ class FakeConsumer:
 
     async def seek_wait(self, partitions: dict[Any, int]) -> None:
         self.seeks.extend(partitions.items())
+
+    async def position(self, tp: Any) -> int | None:
+        return self.positions.get(tp)
 
 
 def test_commit_never_passes_a_single_unacknowledged_message() -> None:
@@ -152,3 +163,47 @@ def test_a_partition_never_committed_is_read_from_its_start() -> None:
     dog = StallWatchdog({"raw"})
     check(dog, c)
     assert check(dog, c) == [RAW] and c.seeks == [(RAW, 0)]
+
+
+CHANGELOG = TP("dedup-state-changelog", 0)
+
+
+def restoring(applied: int, last: int, position: int, **kwargs: Any) -> FakeConsumer:
+    recovery = SimpleNamespace(
+        in_recovery=True, active_highwaters={CHANGELOG: last}, active_offsets={CHANGELOG: applied}
+    )
+    return FakeConsumer(recovery=recovery, positions={CHANGELOG: position}, **kwargs)
+
+
+def test_a_restore_whose_records_were_fetched_but_never_applied_reads_the_changelog_again() -> None:
+    # As after the broker restart in CI: recovery seeked to 0, the consumer fetched to the end, none arrived.
+    c = restoring(applied=-1, last=787, position=788)
+    dog = StallWatchdog({"raw"})
+    assert check(dog, c) == []
+    assert check(dog, c) == [CHANGELOG] and c.seeks == [(CHANGELOG, 0)]
+    c.recovery.active_offsets[CHANGELOG] = 300  # lost again half-way: resume after the last applied record
+    check(dog, c)
+    assert check(dog, c) == [CHANGELOG] and c.seeks[-1] == (CHANGELOG, 301)
+
+
+def test_a_restore_making_progress_or_with_records_queued_is_left_alone() -> None:
+    c = restoring(applied=100, last=787, position=400)
+    dog = StallWatchdog({"raw"})
+    check(dog, c)
+    c.recovery.active_offsets[CHANGELOG] = 200
+    assert check(dog, c) == []
+    queued = restoring(applied=100, last=787, position=788, changelog_queued=50)
+    assert check(dog, queued) == [] and check(dog, queued) == []
+    # Not yet fetched past the last applied record: the fetcher is behind, nothing is lost.
+    behind = restoring(applied=100, last=787, position=101)
+    assert check(dog, behind) == [] and check(dog, behind) == []
+    done = restoring(applied=787, last=787, position=788)
+    assert check(dog, done) == [] and check(dog, done) == []
+    assert c.seeks == queued.seeks == behind.seeks == done.seeks == []
+
+
+def test_stream_partitions_paused_for_a_restore_are_not_called_stalled() -> None:
+    c = restoring(applied=-1, last=787, position=0, committed={RAW: 10}, ends={RAW: 50})
+    c._read_offset[RAW] = 10  # what a seek leaves behind; the stream is paused until the restore is done
+    dog = StallWatchdog({"raw"})
+    assert check(dog, c) == [] and check(dog, c) == [] and c.seeks == []
