@@ -22,7 +22,7 @@ import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from pipeline.index import ENGLISH_TEXT, KEYWORD, filter_clauses
-from pipeline.models import SCHEMA_VERSION, DedupedArticle, Model
+from pipeline.models import SCHEMA_VERSION, DedupedArticle, Model, Strict
 
 # A rule name becomes part of the alert id, a log line and a Kibana filter: short, lower case, no spaces.
 RULE_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"
@@ -50,7 +50,7 @@ class SinkKind(StrEnum):
 DELIVERY_ORDER: tuple[SinkKind, ...] = (SinkKind.TOPIC, SinkKind.JSONL, SinkKind.WEBHOOK)
 
 
-class RuleFilters(Model):
+class RuleFilters(Strict):
     """Each list matches ANY of its values; different lists must ALL hold. For "all of" write a query."""
 
     entities: tuple[str, ...] = ()  # entity names as a phrase: "Blinken" matches "Antony Blinken"
@@ -58,7 +58,7 @@ class RuleFilters(Model):
     sources: tuple[str, ...] = ()  # exact outlet names, e.g. Wion
 
 
-class AlertRule(Model):
+class AlertRule(Strict):
     name: str = Field(pattern=RULE_NAME)
     description: str = ""
     # An Elasticsearch query DSL object ({"match": {...}}, {"bool": {...}}), or a query string in Lucene
@@ -87,7 +87,7 @@ class AlertRule(Model):
         return tuple(dict.fromkeys((*value, SinkKind.INDEX)))
 
 
-class RuleSet(Model):
+class RuleSet(Strict):
     rules: tuple[AlertRule, ...] = ()
 
     @model_validator(mode="after")

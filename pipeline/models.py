@@ -40,6 +40,15 @@ def article_id_for(*, url: str | None, source: str | None, title: str | None, te
 
 
 class Model(BaseModel):
+    # A field this version does not know is passed over, not refused: a newer stage may add one, and the workers
+    # of two versions then still run side by side during a rolling upgrade. A change an older consumer would
+    # mis-read bumps SCHEMA_VERSION instead, which it refuses. Configuration files are strict (`Strict`).
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+
+class Strict(Model):
+    """For what people write by hand (alert rules): an unknown key is a typo, reported, not ignored."""
+
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 

@@ -30,8 +30,9 @@ from tests.workload import indexed_ids, refused_by_clean, trace, wait_all_outcom
 pytestmark = pytest.mark.integration
 
 RESULTS = ROOT / "bench" / "results" / "faults.jsonl"
-# Every fault test must finish: the whole backlog of a test drains in well under this on 2 cores.
-DRAIN_TIMEOUT_S = 300.0
+# A bound against hangs, not a speed target (speed is `make bench`'s): here the largest backlog (2,000 articles
+# after kill -9) drains in 30-115 s on 2 cores, and CI machines have run the suite at half this machine's speed.
+DRAIN_TIMEOUT_S = 600.0
 SURVIVOR_TIMEOUT_S = 12.0
 
 
