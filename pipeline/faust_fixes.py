@@ -15,9 +15,9 @@ Pinned version: re-check each one on upgrade (they live in `faust/transport/cons
 4. The same loss hits table recovery, where it wedges the worker: after a broker restart, the changelog
    records recovery seeked back to were fetched (the consumer's position reached the end) but never reached
    recovery, which then waited for them forever with every stream paused (seen in CI and reproduced under
-   CPU load: 1 run in 8). `StallWatchdog` also finds a recovery that has seen no new changelog record across
-   two checks while the consumer has fetched past it, and reads the changelog again from the last record
-   recovery applied. Re-applying changelog records is harmless: each sets a key to its value, in order.
+   CPU load: 2 runs in 10). `StallWatchdog` also finds a recovery that has seen no new changelog record across
+   two checks while the consumer has fetched past it, and reads the changelog again from the record after the
+   last one recovery applied. Re-applying changelog records is harmless: each sets a key to its value, in order.
 
 Messages read twice are harmless: every stage is idempotent (deterministic ids, create-or-skip writes).
 
