@@ -277,8 +277,12 @@ def head_vector(article: CleanedArticle, encoder: enc.TextEncoder, config: Dedup
     """The vector dedup needs, for an earlier stage to compute and carry on the message."""
     max_tokens = (config or DedupConfig()).head_vector_tokens
     text = head_text(article.title, _text(article))
-    vec = encoder.encode(text, max_tokens).astype(np.float16)
-    return HeadVector(text_sha1=_head_sha1(text, max_tokens), vector=_vec_b64(vec))
+    return HeadVector(text_sha1=_head_sha1(text, max_tokens), vector=_vec_b64(_encode(encoder, text, max_tokens)))
+
+
+def _encode(encoder: enc.TextEncoder, text: str, max_tokens: int) -> sim.F16:
+    # float16: the precision stored in the window, so every cosine is of the vectors a restart will see.
+    return encoder.encode(text, max_tokens).astype(np.float16)
 
 
 def _vec_b64(v: sim.F16) -> str:
@@ -428,7 +432,7 @@ class Deduplicator:
         """The vector carried on the message if it is of this text, else computed here."""
         if carried is not None and carried.text_sha1 == _head_sha1(text, self.config.head_vector_tokens):
             return _vec_unb64(carried.vector)
-        return self.encoder.encode(text, self.config.head_vector_tokens).astype(np.float16)
+        return _encode(self.encoder, text, self.config.head_vector_tokens)
 
     def _band_keys(self, sig: sim.U32) -> sim.U64:
         rows = self.config.lsh_rows

@@ -38,8 +38,8 @@ class Settings(BaseSettings):
     # `cleaned` has a single partition on purpose: every article must meet every candidate duplicate in one
     # dedup table. That caps the deployment at what one dedup stream does: ~160-190 articles/s on one core with
     # 10k-100k articles in the window. The expensive part of dedup, the sentence vector (~27 ms per article), is
-    # computed in the clean stage, which runs on every worker, and carried on the message. One worker's NER
-    # does ~13/s end to end, so the cap binds at ~12 workers.
+    # computed in the clean stage, which runs on every worker, and carried on the message. One worker does
+    # ~10/s end to end (make bench), so the cap binds at ~16 workers.
     partitions: int = 3
     topic_raw: str = "wiredesk-raw"
     topic_cleaned: str = "wiredesk-cleaned"

@@ -140,8 +140,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     outcome = yield
     report = outcome.get_result()  # type: ignore[attr-defined]
     if report.when == "call" and report.failed:
-        for name in ("worker", "second_worker"):
-            proc = getattr(item, "funcargs", {}).get(name)
+        for name, proc in getattr(item, "funcargs", {}).items():  # every worker the test used, whatever its fixture
             if isinstance(proc, WorkerProcess) and proc.log.exists():
                 report.sections.append((f"{name} log: last warnings and errors", proc.problems()))
 
