@@ -306,6 +306,9 @@ _EXPLAINER = re.compile(
     r"|^[^?]*\w\?['\"’”]?\s*$"  # a headline that is a question (not a mojibake "?" inside it)
     r"|\bwhat (we|you) (know|need to know)|\bthings to know\b|\bexplained\b|\bq&a\b|:\s*(what|how|why)\b"
     r"|\blive (updates|blog)\b|\bas it happened\b"
+    # a listicle ("5 takeaways from the CBO's analysis", "5 key moments from the hearing") digests a development
+    r"|^(\d+|three|four|five|six|seven|eight|nine|ten)\s+(key\s+)?"
+    r"(takeaways|things|questions|ways|reasons|lessons|moments|facts|charts|highlights)\b"
 )
 
 
