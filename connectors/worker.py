@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import threading
 import time
 
 import faust
@@ -13,6 +16,39 @@ from connectors.liveness import start_beating
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# The exit status of a stop that timed out: EX_TEMPFAIL (sysexits.h), a temporary failure worth a restart.
+EXIT_STOP_TIMEOUT = 75
+
+
+class Worker(faust.Worker):
+    """Faust's worker with a stop bounded in time. A stop waits for the messages in flight to be acknowledged
+    and committed; while the broker is down that never happens (their results cannot be produced), and Faust
+    would wait until the broker is back. Past `stop_timeout_s` this worker gives up and exits: nothing is lost,
+    because what was not committed is read again on restart and every write is idempotent."""
+
+    def __init__(self, app: faust.App, *, stop_timeout_s: float, **kwargs: object) -> None:
+        super().__init__(app, **kwargs)  # type: ignore[arg-type]
+        self.stop_timeout_s = stop_timeout_s
+
+    def _schedule_shutdown(self, sig: signal.Signals) -> None:
+        if not self._signal_stop_time:
+            # A thread, not a loop callback: the event loop may be the thing that is stuck.
+            timer = threading.Timer(self.stop_timeout_s, self._give_up, args=(sig,))
+            timer.daemon = True
+            timer.start()
+        super()._schedule_shutdown(sig)
+
+    def _give_up(self, sig: signal.Signals) -> None:
+        log.error(
+            "%s: the worker did not stop within %.0f s (is the broker or the search server down?); exiting "
+            "without committing: what was not committed is processed again on restart",
+            sig.name,
+            self.stop_timeout_s,
+        )
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        os._exit(EXIT_STOP_TIMEOUT)
 
 
 def prepare_search(settings: Settings, timeout_s: float = 120.0) -> None:
@@ -36,7 +72,7 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
     prepare_search(settings)
     if settings.expire_dead_workers:
         start_beating(settings)
-    worker = faust.Worker(wiring.app, loglevel=loglevel, quiet=True)
+    worker = Worker(wiring.app, stop_timeout_s=settings.stop_timeout_s, loglevel=loglevel, quiet=True)
     # The search client logs every request at INFO (a bulk per batch, a beat every 3 s): failures still show
     # as warnings, and the worker logs its own line per batch.
     logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)

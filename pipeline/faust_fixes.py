@@ -96,7 +96,13 @@ _proc_fetch_request = Fetcher._proc_fetch_request
 async def throttled_fetch(self: Any, assignment: Any, node_id: Any, request: Any) -> Any:
     started = time.monotonic()
     buffered = len(self._records)
-    result = await _proc_fetch_request(self, assignment, node_id, request)
+    try:
+        result = await _proc_fetch_request(self, assignment, node_id, request)
+    except asyncio.CancelledError:
+        # The original ends a cancelled fetch quietly, except in its back-off after a failed fetch (broker gone):
+        # there the CancelledError escapes, fetcher.close() re-raises it, the consumer thread dies without
+        # signalling its shutdown, and a SIGTERM waits out mode's 60 s shutdown timeout.
+        return False
     if len(self._records) == buffered and time.monotonic() - started < INSTANT_S:
         try:
             await asyncio.sleep(EMPTY_FETCH_PAUSE_S)

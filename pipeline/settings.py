@@ -30,6 +30,12 @@ class Settings(BaseSettings):
     # membership a restart within this window resumes without any rebalance; 30 s covers a restart and
     # bounds how long a crashed worker's partitions stand still.
     session_timeout_s: float = 30.0
+    # A graceful stop (SIGTERM, Ctrl-C) finishes the batch in flight and commits: 3-4 s (tests/test_faults.py).
+    # If it has not finished after this long, the broker or search server is unreachable and waiting cannot
+    # help: the worker exits without committing (what it had not committed is read again on restart). Under
+    # the 30 s after which `wiredesk run` and docker-compose.yml (stop_grace_period) kill a worker, so the
+    # worker says why it stopped instead of being killed silently.
+    stop_timeout_s: float = 20.0
     # Faust's web server: loopback only, it has no authentication.
     web_host: str = "127.0.0.1"
     web_port: int = 6066
