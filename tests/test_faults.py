@@ -106,6 +106,13 @@ def check_contract(
 
 
 @pytest.fixture
+def stoppable(request: pytest.FixtureRequest) -> None:
+    """For tests that stop and start a server: `servers.stop_service` drives the local server only."""
+    if request.node.callspec.params.get("backend") != "local":
+        pytest.skip("stops a service of the local server; the containers' variant is not written")
+
+
+@pytest.fixture
 def second_worker(backend: Settings, tmp_path: Path) -> Iterator[WorkerProcess]:
     # The survivor judges its peer with its own session timeout: shorter than the default 30 s to keep the
     # test short, still more than three of the peer's beats (every 3 s).
@@ -144,6 +151,7 @@ def test_kill_9_mid_stream(backend: Settings, worker: WorkerProcess, tmp_path: P
     )
 
 
+@pytest.mark.usefixtures("stoppable")
 def test_search_server_down_for_30s(backend: Settings, worker: WorkerProcess, tmp_path: Path) -> None:
     write_articles(tmp_path / "in", 400, offset=2000)
     ids = produce(backend, tmp_path / "in")
@@ -172,6 +180,7 @@ def test_search_server_down_for_30s(backend: Settings, worker: WorkerProcess, tm
     assert rss_after - rss_before < 100, "memory must stay bounded while the search server is down"
 
 
+@pytest.mark.usefixtures("stoppable")
 def test_broker_restart_mid_stream(backend: Settings, worker: WorkerProcess, tmp_path: Path) -> None:
     write_articles(tmp_path / "in", 400, offset=2400)
     ids = produce(backend, tmp_path / "in")
@@ -186,6 +195,7 @@ def test_broker_restart_mid_stream(backend: Settings, worker: WorkerProcess, tmp
     check_contract("broker restart", backend, ids, back, expected_dead(tmp_path / "in"))
 
 
+@pytest.mark.usefixtures("stoppable")
 def test_sigterm_while_the_broker_is_gone_stops_promptly(
     backend: Settings, worker: WorkerProcess, tmp_path: Path
 ) -> None:
