@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import threading
 import time
 
@@ -51,17 +52,39 @@ class Worker(faust.Worker):
         os._exit(EXIT_STOP_TIMEOUT)
 
 
-def prepare_search(settings: Settings, timeout_s: float = 120.0) -> None:
+START_HINT = "start the local servers with `wiredesk up`, or point {var} at yours"
+
+
+def prepare_search(settings: Settings) -> None:
     """Index template and indices before the first document; wait for a search server that is starting."""
-    deadline = time.monotonic() + timeout_s
+    deadline = time.monotonic() + settings.server_wait_s
     while True:
         try:
             setup_indices(sync_client(settings), settings)
             return
         except TransportError as exc:
             if time.monotonic() > deadline:
-                raise SystemExit(f"search server {settings.search_url} not reachable: {exc}") from exc
+                hint = START_HINT.format(var="WIREDESK_SEARCH_URL")
+                raise SystemExit(f"search server {settings.search_url} not reachable: {exc} ({hint})") from exc
             time.sleep(1.0)
+
+
+def wait_for_broker(settings: Settings) -> None:
+    """Wait for a broker that is starting. Faust, started without one, exits at once with a traceback."""
+    addresses = [a.rsplit(":", 1) for a in settings.kafka_bootstrap.split(",")]
+    deadline = time.monotonic() + settings.server_wait_s
+    while True:
+        for host, port in addresses:
+            try:
+                # Accepting a connection is enough: the Kafka client does the rest, with its own retries.
+                socket.create_connection((host, int(port)), timeout=2.0).close()
+                return
+            except OSError as exc:
+                error = exc
+        if time.monotonic() > deadline:
+            hint = START_HINT.format(var="WIREDESK_BROKER_URL")
+            raise SystemExit(f"broker {settings.kafka_bootstrap} not reachable: {error} ({hint})")
+        time.sleep(1.0)
 
 
 def run_worker(settings: Settings, loglevel: str = "info") -> None:
@@ -69,6 +92,7 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
 
     wiring = Wiring(settings)
     wiring.warm_up()  # first: a missing model stops the worker before it touches any server
+    wait_for_broker(settings)
     prepare_search(settings)
     if settings.expire_dead_workers:
         start_beating(settings)

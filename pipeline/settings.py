@@ -30,6 +30,10 @@ class Settings(BaseSettings):
     # membership a restart within this window resumes without any rebalance; 30 s covers a restart and
     # bounds how long a crashed worker's partitions stand still.
     session_timeout_s: float = 30.0
+    # At start a worker waits this long for the broker and the search server (started alongside it by
+    # docker compose, or by `wiredesk up` in another terminal), then exits with a message saying which is missing.
+    # The local servers are up in ~5 s and Elasticsearch 8 in a container in 30-60 s; 120 s covers a cold start.
+    server_wait_s: float = 120.0
     # A graceful stop (SIGTERM, Ctrl-C) finishes the batch in flight and commits: 3-4 s (tests/test_faults.py).
     # If it has not finished after this long, the broker or search server is unreachable and waiting cannot
     # help: the worker exits without committing (what it had not committed is read again on restart). Under
