@@ -52,9 +52,6 @@ class Worker(faust.Worker):
         os._exit(EXIT_STOP_TIMEOUT)
 
 
-START_HINT = "start the local servers with `wiredesk up`, or point {var} at yours"
-
-
 def prepare_search(settings: Settings) -> None:
     """Index template and indices before the first document; wait for a search server that is starting."""
     deadline = time.monotonic() + settings.server_wait_s
@@ -64,8 +61,7 @@ def prepare_search(settings: Settings) -> None:
             return
         except TransportError as exc:
             if time.monotonic() > deadline:
-                hint = START_HINT.format(var="WIREDESK_SEARCH_URL")
-                raise SystemExit(f"search server {settings.search_url} not reachable: {exc} ({hint})") from exc
+                raise SystemExit(settings.unreachable("search", str(exc))) from exc
             time.sleep(1.0)
 
 
@@ -82,8 +78,7 @@ def wait_for_broker(settings: Settings) -> None:
             except OSError as exc:
                 error = exc
         if time.monotonic() > deadline:
-            hint = START_HINT.format(var="WIREDESK_BROKER_URL")
-            raise SystemExit(f"broker {settings.kafka_bootstrap} not reachable: {error} ({hint})")
+            raise SystemExit(settings.unreachable("broker", str(error)))
         time.sleep(1.0)
 
 

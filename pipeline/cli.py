@@ -21,7 +21,22 @@ def _settings() -> Settings:
     return Settings()
 
 
-@click.group()
+class _Group(click.Group):
+    """Every command: a server that cannot be reached is one line saying which and what to do, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from elastic_transport import ConnectionError as SearchUnreachable
+        from kafka.errors import NoBrokersAvailable
+
+        try:
+            return super().invoke(ctx)
+        except NoBrokersAvailable as exc:
+            raise click.ClickException(_settings().unreachable("broker")) from exc
+        except SearchUnreachable as exc:
+            raise click.ClickException(_settings().unreachable("search")) from exc
+
+
+@click.group(cls=_Group)
 def main() -> None:
     """wiredesk: clean, deduplicate, enrich and index news wire articles streamed through Kafka."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlparse
 
 from pydantic import Field
@@ -120,6 +121,16 @@ class Settings(BaseSettings):
     # so it waits 1-2 intervals: 0.25 s keeps that well under the rest of the path to the index (~0.5 s), and a
     # look costs one `stat` per file (sent files are not read again).
     watch_interval_s: float = 0.25
+
+    def unreachable(self, server: Literal["broker", "search"], detail: str = "") -> str:
+        """What to tell a user whose server does not answer: which one, where, and what to do about it."""
+        where, var = (
+            (f"broker {self.kafka_bootstrap}", "WIREDESK_BROKER_URL")
+            if server == "broker"
+            else (f"search server {self.search_url}", "WIREDESK_SEARCH_URL")
+        )
+        because = f": {detail}" if detail else ""
+        return f"{where} not reachable{because} (start the local servers with `wiredesk up`, or point {var} at yours)"
 
     @property
     def kafka_bootstrap(self) -> str:

@@ -1,16 +1,20 @@
-"""A worker started before its servers waits for them, then says which one is missing (no Kafka needed)."""
+"""Servers that do not answer: a starting worker waits for them, then says which one is missing; every other
+command says so at once, in one line (no Kafka needed)."""
 
 from __future__ import annotations
 
 import socket
 import threading
 import time
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from connectors.worker import wait_for_broker
+from pipeline.cli import main
 from pipeline.settings import Settings
-from tests.conftest import free_port
+from tests.conftest import SEEDS, free_port
 
 
 def test_no_broker_is_a_clear_error_after_the_wait() -> None:
@@ -38,3 +42,13 @@ def test_a_broker_that_comes_up_during_the_wait_is_used() -> None:
         wait_for_broker(Settings(broker_url=f"kafka://127.0.0.1:{free_port()},127.0.0.1:{port}", server_wait_s=30))
     finally:
         listener.close()
+
+
+@pytest.mark.parametrize(("args", "names"), [(["produce", str(SEEDS)], "broker"), (["search", "x"], "search server")])
+def test_commands_name_the_server_that_does_not_answer(args: list[str], names: str, monkeypatch: Any) -> None:
+    monkeypatch.setenv("WIREDESK_BROKER_URL", f"kafka://127.0.0.1:{free_port()}")
+    monkeypatch.setenv("WIREDESK_SEARCH_URL", f"http://127.0.0.1:{free_port()}")
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 1
+    assert f"Error: {names} 127.0.0.1:" in result.output or f"Error: {names} http://127.0.0.1:" in result.output
+    assert "wiredesk up" in result.output and "Traceback" not in result.output
