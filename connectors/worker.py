@@ -72,7 +72,8 @@ def wait_for_broker(settings: Settings) -> None:
     while True:
         for host, port in addresses:
             try:
-                # Accepting a connection is enough: the Kafka client does the rest, with its own retries.
+                # Accepting a connection is enough: the Kafka client does the rest, with its own retries. A
+                # broker that is up accepts in milliseconds; 2 s allows for a slow network, not for a broker.
                 socket.create_connection((host, int(port)), timeout=2.0).close()
                 return
             except OSError as exc:
