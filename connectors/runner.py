@@ -21,7 +21,7 @@ from connectors import servers
 from connectors.elastic import sync_client
 from connectors.producer import ArticleProducer, Summary, watch
 from connectors.progress import send_with_progress
-from connectors.worker import prepare_search
+from connectors.worker import EXIT_STOP_TIMEOUT, prepare_search
 from pipeline.models import utcnow
 from pipeline.settings import Settings
 
@@ -190,7 +190,12 @@ def run_local(
     finally:
         producer.close()
         code = stop_worker(proc)
-        console.print(f"worker stopped (exit {code})")
+        why = (
+            " — a server stopped answering: uncommitted work is redone on the next run"
+            if code == EXIT_STOP_TIMEOUT
+            else ""
+        )
+        console.print(f"worker stopped (exit {code}){why}")
         if started:
             servers.down(settings)
             console.print("local servers stopped")
