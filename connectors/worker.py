@@ -8,6 +8,8 @@ import signal
 import socket
 import threading
 import time
+from collections.abc import Callable
+from typing import Literal
 
 import faust
 from elastic_transport import TransportError
@@ -54,33 +56,42 @@ class Worker(faust.Worker):
 
 def prepare_search(settings: Settings) -> None:
     """Index template and indices before the first document; wait for a search server that is starting."""
-    deadline = time.monotonic() + settings.server_wait_s
-    while True:
-        try:
-            setup_indices(sync_client(settings), settings)
-            return
-        except TransportError as exc:
-            if time.monotonic() > deadline:
-                raise SystemExit(settings.unreachable("search", str(exc))) from exc
-            time.sleep(1.0)
+    _wait_until_up(settings, "search", lambda: setup_indices(sync_client(settings), settings), TransportError)
 
 
 def wait_for_broker(settings: Settings) -> None:
     """Wait for a broker that is starting. Faust, started without one, exits at once with a traceback."""
-    addresses = [a.rsplit(":", 1) for a in settings.kafka_bootstrap.split(",")]
+    _wait_until_up(settings, "broker", lambda: _connect_any(settings.kafka_bootstrap), OSError)
+
+
+def _wait_until_up(
+    settings: Settings, server: Literal["broker", "search"], attempt: Callable[[], None], fails: type[Exception]
+) -> None:
+    """Repeat `attempt` every second until it stops raising `fails`; past `server_wait_s`, exit naming the server."""
     deadline = time.monotonic() + settings.server_wait_s
     while True:
-        for host, port in addresses:
-            try:
-                # Accepting a connection is enough: the Kafka client does the rest, with its own retries. A
-                # broker that is up accepts in milliseconds; 2 s allows for a slow network, not for a broker.
-                socket.create_connection((host, int(port)), timeout=2.0).close()
-                return
-            except OSError as exc:
-                error = exc
-        if time.monotonic() > deadline:
-            raise SystemExit(settings.unreachable("broker", str(error)))
-        time.sleep(1.0)
+        try:
+            attempt()
+            return
+        except fails as exc:
+            if time.monotonic() > deadline:
+                raise SystemExit(settings.unreachable(server, str(exc))) from exc
+            time.sleep(1.0)
+
+
+def _connect_any(bootstrap: str) -> None:
+    """Open and close a connection to the first broker of the list that accepts one; else raise the last error.
+    Accepting a connection is enough: the Kafka client does the rest, with its own retries."""
+    error: OSError | None = None
+    for host, port in (a.rsplit(":", 1) for a in bootstrap.split(",")):
+        try:
+            # A broker that is up accepts in milliseconds; 2 s allows for a slow network, not for a broker.
+            socket.create_connection((host, int(port)), timeout=2.0).close()
+            return
+        except OSError as exc:
+            error = exc
+    assert error is not None  # the list is never empty: Settings always has a broker URL
+    raise error
 
 
 def run_worker(settings: Settings, loglevel: str = "info") -> None:
