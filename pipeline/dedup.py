@@ -510,7 +510,7 @@ class Deduplicator:
         # A record written before headline evidence (or vectors) existed has none: its quote links are judged
         # without it (the rule before), so an upgrade does not cut the window's stories off from their rewrites.
         head = self._weighted_jaccard(f.head, e.head, self._head_df) if e.head.size else c.rewrite_head
-        cos = float(f.vec.astype(np.float32) @ e.vec.astype(np.float32)) if e.vec.size and f.vec.size else None
+        cos = self._cosine(f, e)
         by_vector = self._close_vectors(cos, gap_h, same_source=same_source)
         if not same_source and not by_vector and head < min(c.rewrite_head, c.rewrite_late_head):
             return None  # no cross-outlet rule accepts this headline evidence: skip the quote comparison
@@ -532,6 +532,11 @@ class Deduplicator:
         if self._is_rewrite(len(shared), names, lead, head, title, cos, gap_h, same_source=same_source):
             return _Link(e.article_id, DedupLevel.REWRITE, names, scores, shared)
         return None
+
+    @staticmethod
+    def _cosine(f: _Features, e: _Entry) -> float | None:
+        """Of the two head vectors; None if the stored record predates them."""
+        return float(f.vec.astype(np.float32) @ e.vec.astype(np.float32)) if e.vec.size and f.vec.size else None
 
     @staticmethod
     def _shared_quotes(f: _Features, e: _Entry, background: set[int]) -> tuple[str, ...]:

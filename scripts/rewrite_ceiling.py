@@ -69,7 +69,8 @@ class Recorder(Deduplicator):
 
     def _evidence(self, f: _Features, t: float, e: _Entry, background: set[int]) -> dict[str, float]:
         late = float(abs(t - e.key[1]) / 3600 > self.config.rewrite_gap_hours)
-        cos = float(f.vec.astype(np.float32) @ e.vec.astype(np.float32))
+        cos = self._cosine(f, e)
+        assert cos is not None  # every record of this fresh stream has its vector
         return {
             "cos": cos,
             "head": self._weighted_jaccard(f.head, e.head, self._head_df),
