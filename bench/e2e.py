@@ -107,8 +107,8 @@ def run_wiredesk(
             "cpu_s": cpu.used,
             "cores_used": cpu.cores(),
             "worker_cpu_ms_per_article": round(cpu.used["worker"] * 1000 / len(outcomes), 1),
-            # Main thread: the event loop (Faust, Kafka I/O, clean, dedup, (de)serialisation, the Elasticsearch
-            # client, ledger and alerts agents); other threads: mostly NER, run with asyncio.to_thread.
+            # Main thread: the event loop (Faust, Kafka I/O, dedup, (de)serialisation, the Elasticsearch client,
+            # ledger and alerts agents); other threads: NER and clean + head vector, each in an executor thread.
             "worker_cpu_s_by_thread": cpu.threads,
             "worker_peak_rss_mb": round(worker_peak or 0, 1),
             # Model loaded, one article processed: the worker's floor before any batch.

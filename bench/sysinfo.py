@@ -52,7 +52,7 @@ def cpu_seconds(pid: int) -> float | None:
 
 def thread_cpu_seconds(pid: int) -> dict[int, float]:
     """CPU seconds per thread (tid) of a process: the worker's main thread runs the event loop (Faust, Kafka,
-    clean, dedup, serialisation), its other threads mostly NER (asyncio.to_thread)."""
+    dedup, serialisation), its other threads mostly NER and clean (each in an executor thread)."""
     out: dict[int, float] = {}
     try:
         tids = [int(t.name) for t in Path(f"/proc/{pid}/task").iterdir()]

@@ -177,8 +177,8 @@ def where(results: dict[str, Any]) -> Table | None:
         t.add_row("[bold]worker process end to end (/proc)[/]", _f(total, 1), "100%")
         t.add_section()
         labels = {
-            "main": "of which main thread (event loop: Faust, clean, dedup)",
-            "other threads": "of which other threads (NER executor, Kafka consumer)",
+            "main": "of which main thread (event loop: Faust, dedup, Kafka I/O)",
+            "other threads": "of which other threads (NER, clean + head vector, Kafka consumer)",
         }
         for name, ms in w.get("worker_threads_cpu_ms", {}).items():
             label = labels.get(name, f"  {name}" if name.startswith("thread") else f"of which {name}")
