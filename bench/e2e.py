@@ -78,7 +78,7 @@ def run_wiredesk(
         warm_ids = produce(s, [warmup])
         wait_count(es, s.outcomes_index, len(warm_ids), proc, log, label="warm-up")
         ready_s = time.monotonic() - t_start
-        warm_rss = sysinfo.rss_mb(proc.pid)
+        warm_rss = sysinfo.tree_rss_mb(proc.pid)
         idle = _idle_cores(proc.pid, srv.pid)
 
         pids = {"worker": proc.pid, **({"servers": srv.pid} if srv.pid else {})}
@@ -96,7 +96,7 @@ def run_wiredesk(
         kinds: dict[str, int] = {}
         for o in outcomes.values():
             kinds[str(o["outcome"])] = kinds.get(str(o["outcome"]), 0) + 1
-        worker_peak = sysinfo.peak_rss_mb(proc.pid)
+        worker_peak = sysinfo.tree_peak_rss_mb(proc.pid)
         saturated = {
             **_throughput(t0, t_end, [ts(o["at"]) for o in outcomes.values()]),
             "produce_s": round(produced_s, 2),
@@ -108,9 +108,14 @@ def run_wiredesk(
             "cores_used": cpu.cores(),
             "worker_cpu_ms_per_article": round(cpu.used["worker"] * 1000 / len(outcomes), 1),
             # Main thread: the event loop (Faust, Kafka I/O, dedup, (de)serialisation, the Elasticsearch client,
-            # ledger and alerts agents); other threads: NER and clean + head vector, each in an executor thread.
+            # ledger and alerts agents); other threads: clean + head vector (an executor thread), the Kafka
+            # consumer; the child process: NER.
             "worker_cpu_s_by_thread": cpu.threads,
             "worker_peak_rss_mb": round(worker_peak or 0, 1),
+            "worker_peak_rss_mb_by_process": {
+                "worker": round(sysinfo.peak_rss_mb(proc.pid) or 0, 1),
+                "NER process": round(sum(sysinfo.peak_rss_mb(p) or 0 for p in sysinfo.descendants(proc.pid)), 1),
+            },
             # Model loaded, one article processed: the worker's floor before any batch.
             "worker_rss_after_warmup_mb": round(warm_rss or 0, 1),
             "servers_peak_rss_mb": round(sampler.peak_mb.get("servers", 0), 1),
@@ -121,7 +126,7 @@ def run_wiredesk(
             "index_batches": _batch_sizes(log),
         }
         progress.say(f"  saturated run: {saturated['per_s']} articles/s; paced run at {paced_rate}/s next")
-        with sysinfo.Sampler(pids) as sampler:
+        with sysinfo.Sampler(pids, trees=frozenset({"worker"})) as sampler:
             paced = run_paced(srv, es, paced_files, paced_rate, proc, log, progress)
         # VmHWM covers the worker's whole life (the backlog run too); the sampled peak covers this run only.
         paced["worker_peak_rss_mb"] = round(sampler.peak_mb.get("worker", 0), 1)
@@ -136,7 +141,7 @@ IDLE_S = 5.0
 
 
 def _idle_cores(worker: int, servers: int | None) -> dict[str, float]:
-    cpu = sysinfo.CpuMeter({"worker": worker, **({"servers": servers} if servers else {})})
+    cpu = sysinfo.CpuMeter({"worker": worker, **({"servers": servers} if servers else {})}, split="worker")
     cpu.start()
     time.sleep(IDLE_S)
     cpu.stop()

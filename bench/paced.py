@@ -80,7 +80,7 @@ def run_paced(
     sent_at: dict[str, float] = {}
     lateness: list[float] = []
     poller.thread.start()
-    cpu = sysinfo.CpuMeter({"worker": proc.pid, **({"servers": srv.pid} if srv.pid else {})})
+    cpu = sysinfo.CpuMeter({"worker": proc.pid, **({"servers": srv.pid} if srv.pid else {})}, split="worker")
     cpu.start()
     try:
         t0 = time.monotonic()

@@ -2,10 +2,12 @@
 thread under cProfile, for `python -m bench --profile-worker`.
 
 cProfile sees one thread per profiler, so each thread gets its own, timed with that thread's CPU clock
-(time.thread_time): no idle waits, and NER (run in an executor thread by asyncio.to_thread) is charged to its
-own thread. SIGHUP clears the main thread's profile, so the bench can drop the start-up (imports, building
-the cleaning tables, loading the model) once the worker has processed its warm-up article. At exit the main
-thread's profile goes to PREFIX.main.prof and each other thread's to PREFIX.thread-<n>-<name>.prof."""
+(time.thread_time): no idle waits, and clean (run in an executor thread) is charged to its own thread.
+SIGHUP clears the main thread's profile, so the bench can drop the start-up (imports, building the cleaning
+tables, loading the encoder) once the worker has processed its warm-up article. At exit the main thread's
+profile goes to PREFIX.main.prof and each other thread's to PREFIX.thread-<n>-<name>.prof. NER runs in the
+worker's child process (pipeline/ner_process.py), outside these profiles; the bench's in-process `enrich`
+phase measures it."""
 
 from __future__ import annotations
 

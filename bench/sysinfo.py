@@ -34,6 +34,41 @@ def peak_rss_mb(pid: int) -> float | None:
     return None if kb is None else kb / 1024
 
 
+def descendants(pid: int) -> list[int]:
+    """The process's children, their children, and so on (the worker's NER process)."""
+    out: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return out
+    for task in tasks:
+        try:
+            kids = [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+        for kid in kids:
+            out += [kid, *descendants(kid)]
+    return out
+
+
+def tree_rss_mb(pid: int) -> float | None:
+    """RSS of the process and its descendants together."""
+    found = [mb for p in (pid, *descendants(pid)) if (mb := rss_mb(p)) is not None]
+    return sum(found) if found else None
+
+
+def tree_peak_rss_mb(pid: int) -> float | None:
+    """Sum of the VmHWM of the process and its descendants: an upper bound of their peak together (the peaks
+    need not coincide), so a target met by it is met."""
+    found = [mb for p in (pid, *descendants(pid)) if (mb := peak_rss_mb(p)) is not None]
+    return sum(found) if found else None
+
+
+def tree_cpu_seconds(pid: int) -> float | None:
+    found = [s for p in (pid, *descendants(pid)) if (s := cpu_seconds(p)) is not None]
+    return sum(found) if found else None
+
+
 def cpu_times(pid: int) -> tuple[float, float] | None:
     """(user, system) CPU seconds the process has used so far (all its threads)."""
     try:
@@ -52,7 +87,7 @@ def cpu_seconds(pid: int) -> float | None:
 
 def thread_cpu_seconds(pid: int) -> dict[int, float]:
     """CPU seconds per thread (tid) of a process: the worker's main thread runs the event loop (Faust, Kafka,
-    dedup, serialisation), its other threads mostly NER and clean (each in an executor thread)."""
+    dedup, serialisation), its other threads mostly clean (an executor thread); NER is a child process."""
     out: dict[int, float] = {}
     try:
         tids = [int(t.name) for t in Path(f"/proc/{pid}/task").iterdir()]
@@ -133,8 +168,9 @@ class Sampler:
     peak RSS for processes whose VmHWM would include earlier phases (the shared server), and the load
     average so a busy machine is visible next to the numbers it distorted."""
 
-    def __init__(self, pids: dict[str, int], interval_s: float = 0.5) -> None:
+    def __init__(self, pids: dict[str, int], interval_s: float = 0.5, trees: frozenset[str] = frozenset()) -> None:
         self.pids = pids
+        self.trees = trees  # names measured with their descendants (the worker and its NER process)
         self.interval_s = interval_s
         self.peak_mb: dict[str, float] = {}
         self.max_load = 0.0
@@ -152,7 +188,7 @@ class Sampler:
     def _run(self) -> None:
         while not self._stop.is_set():
             for name, pid in self.pids.items():
-                mb = rss_mb(pid)
+                mb = tree_rss_mb(pid) if name in self.trees else rss_mb(pid)
                 if mb is not None:
                     self.peak_mb[name] = max(self.peak_mb.get(name, 0.0), mb)
             self.max_load = max(self.max_load, os.getloadavg()[0])
@@ -161,11 +197,13 @@ class Sampler:
 
 class CpuMeter:
     """CPU seconds processes used between start() and stop(), i.e. during one phase; for the process named
-    `split`, also its main thread apart from its other threads."""
+    `split`, also its main thread apart from its other threads and its child processes. The process named
+    `split` is counted with its descendants (the worker with its NER process)."""
 
     def __init__(self, pids: dict[str, int], split: str | None = None) -> None:
         self.pids = pids
         self.split = split
+        self._children = 0.0
         self._start: dict[str, float] = {}
         self._threads: dict[int, float] = {}
         self._sys = 0.0
@@ -176,16 +214,22 @@ class CpuMeter:
 
     def start(self) -> None:
         self._t0 = time.monotonic()
-        self._start = {name: cpu_seconds(pid) or 0.0 for name, pid in self.pids.items()}
+        self._start = {name: self._cpu(name) for name in self.pids}
         if self.split:
             self._threads = thread_cpu_seconds(self.pids[self.split])
             self._sys = (cpu_times(self.pids[self.split]) or (0.0, 0.0))[1]
+            self._children = self._start[self.split] - (cpu_seconds(self.pids[self.split]) or 0.0)
+
+    def _cpu(self, name: str) -> float:
+        pid = self.pids[name]
+        return (tree_cpu_seconds(pid) if name == self.split else cpu_seconds(pid)) or 0.0
 
     def stop(self) -> dict[str, float]:
         self.wall_s = time.monotonic() - self._t0
-        self.used = {name: round((cpu_seconds(pid) or 0.0) - self._start[name], 2) for name, pid in self.pids.items()}
+        self.used = {name: round(self._cpu(name) - self._start[name], 2) for name in self.pids}
         if self.split:
             pid = self.pids[self.split]
+            children = (tree_cpu_seconds(pid) or 0.0) - (cpu_seconds(pid) or 0.0) - self._children
             delta = {t: s - self._threads.get(t, 0.0) for t, s in thread_cpu_seconds(pid).items()}
             main = delta.pop(pid, 0.0)
             # Threads have no useful OS names in Python 3.11: the busiest few, by CPU, tell NER (executor
@@ -197,6 +241,7 @@ class CpuMeter:
                 "main": round(main, 2),
                 "other threads": round(sum(delta.values()), 2),
                 **{f"thread #{i + 1}": round(v, 2) for i, v in enumerate(busiest)},
+                "child processes (NER)": round(children, 2),
             }
         return self.used
 

@@ -177,8 +177,9 @@ def where(results: dict[str, Any]) -> Table | None:
         t.add_row("[bold]worker process end to end (/proc)[/]", _f(total, 1), "100%")
         t.add_section()
         labels = {
+            "child processes (NER)": "of which the NER process (pipeline/ner_process.py)",
             "main": "of which main thread (event loop: Faust, dedup, Kafka I/O)",
-            "other threads": "of which other threads (NER, clean + head vector, Kafka consumer)",
+            "other threads": "of which other threads (clean + head vector, Kafka consumer)",
         }
         for name, ms in w.get("worker_threads_cpu_ms", {}).items():
             label = labels.get(name, f"  {name}" if name.startswith("thread") else f"of which {name}")
@@ -215,7 +216,7 @@ def print_all(results: dict[str, Any], console: Console) -> None:
     wp = results.get("worker_profile") or {}
     worker = [
         profile(wp, "main_thread", "Worker under cProfile, main thread (event loop), CPU"),
-        profile(wp, "other_threads", "Worker under cProfile, other threads (NER executor, Kafka consumer), CPU"),
+        profile(wp, "other_threads", "Worker under cProfile, other threads (clean + head vector, Kafka consumer), CPU"),
     ]
     tables = (stages(results), limits(results), end_to_end(results), alert_latency(results), where(results))
     for table in (*tables, profile(results), *worker):

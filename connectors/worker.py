@@ -99,12 +99,15 @@ def run_worker(settings: Settings, loglevel: str = "info") -> None:
 
     wiring = Wiring(settings)
     wiring.warm_up()  # first: a missing model stops the worker before it touches any server
-    wait_for_broker(settings)
-    prepare_search(settings)
-    if settings.expire_dead_workers:
-        start_beating(settings)
-    worker = Worker(wiring.app, stop_timeout_s=settings.stop_timeout_s, loglevel=loglevel, quiet=True)
-    # The search client logs every request at INFO (a bulk per batch, a beat every 3 s): failures still show
-    # as warnings, and the worker logs its own line per batch.
-    logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
-    worker.execute_from_commandline()
+    try:
+        wait_for_broker(settings)
+        prepare_search(settings)
+        if settings.expire_dead_workers:
+            start_beating(settings)
+        worker = Worker(wiring.app, stop_timeout_s=settings.stop_timeout_s, loglevel=loglevel, quiet=True)
+        # The search client logs every request at INFO (a bulk per batch, a beat every 3 s): failures still show
+        # as warnings, and the worker logs its own line per batch.
+        logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
+        worker.execute_from_commandline()
+    finally:
+        wiring.close()

@@ -25,7 +25,6 @@ from pipeline import batch, faust_fixes
 from pipeline import encoder as enc
 from pipeline.clean import clean
 from pipeline.dedup import DedupConfig, Deduplicator, dedup, head_vector
-from pipeline.enrich import enrich, load_nlp
 from pipeline.fate import dead_letter, headers, outcome_id
 from pipeline.index import outcome_actions
 from pipeline.learned import EVICT_INTERVAL_S as LEARNED_EVICT_INTERVAL_S
@@ -42,6 +41,7 @@ from pipeline.models import (
     StoryUpdate,
     utcnow,
 )
+from pipeline.ner_process import NerProcess
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -118,16 +118,14 @@ class Wiring:
         self.sink = SearchSink(settings)
         self._deduplicator: Deduplicator | None = None
         self._last_eviction = 0.0
-        # One thread for NER, always the same: each new thread would keep its own malloc arena at its peak
-        # (616 MB resident with a thread per batch against 161 MB with one, make bench).
-        self._ner_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ner")
+        # NER in a child process of its own (see pipeline/ner_process.py for why and how it is looked after).
+        self.ner = NerProcess()
         # Clean and the head vector (~35 ms of CPU per article, most of it numpy, which releases the GIL) run in
         # a thread of their own too. On the event loop they starved the other agents under a backlog: the loop
         # gave dedup, index and the fetcher a turn only between two articles, so NER started once nearly the
         # whole backlog was cleaned, and the two ran one after the other (make bench, 400-article backlog:
         # 10.8 -> 13.8 articles/s; paced 10/s, produce -> searchable p95 4.1 -> 3.2 s).
         self._clean_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clean")
-        self._nlp: Any = None
         # The rules are read here so that a bad rules file stops the worker at start, with the reason.
         self.alerter = Alerter.create(settings, load_rules(settings.alert_rules_path), self._publish_alert)
 
@@ -182,8 +180,11 @@ class Wiring:
     def warm_up(self) -> None:
         """Load the NER model and the sentence encoder before consuming, so the first batch is not slow and a
         missing or broken model stops the worker at start instead of dead-lettering every article."""
-        self._nlp = load_nlp()
+        self.ner.start()
         enc.load()  # cached for the process: the clean and dedup agents get this one
+
+    def close(self) -> None:
+        self.ner.close()
 
     async def to_dlq(
         self,
@@ -263,9 +264,7 @@ class Wiring:
         in_batch = {i.article.article_id for i in items}
         wanted = {i.dedup.matched for i in items if i.dedup.level is DedupLevel.NEAR and i.dedup.matched} - in_batch
         known = await stored_entities(self.sink.es, self.settings.index_name, sorted(wanted))
-        # NER is CPU-bound: in a thread, so the event loop keeps heart-beating to the broker meanwhile.
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._ner_thread, partial(enrich, items, self._nlp, canonical_entities=known))
+        return await self.ner.enrich(items, known)
 
     async def _index_to_dlq(
         self,

@@ -1,0 +1,108 @@
+"""NER in a child process of the worker: the enrich stage (pipeline.enrich.enrich) run where it has a core and
+an interpreter of its own.
+
+Why a process: spaCy's NER is ~60 ms of CPU per article, most of it in Python code holding the GIL. In a thread
+of the worker it took turns with the clean thread and the event loop on one core while the second sat idle
+(make bench, 400-article backlog, 2 cores: 13.8 articles/s in a thread, 15.7 in a process; paced at 10/s,
+produce -> searchable p95 3.2 s -> 1.9 s).
+
+The child loads the model once, when the worker starts (so a missing or broken model stops the worker there,
+with spaCy's own error), and runs one batch at a time. It dies with the worker (a worker killed with -9 leaves
+no orphan holding the model's ~250 MB), leaves Ctrl-C to the worker, and uses one BLAS thread like the worker.
+If it dies while it works (killed, out of memory), the batch gets one retry on a fresh child; a batch that kills
+that one too fails like any failed batch, and the index stage then tries its articles one by one, so only an
+article that kills NER by itself is dead-lettered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ctypes
+import logging
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from functools import partial
+from typing import TypeVar
+
+import threadpoolctl
+
+from pipeline.models import DedupedArticle, EnrichedArticle, Entity
+
+log = logging.getLogger(__name__)
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+T = TypeVar("T")
+
+
+def _init_child() -> None:
+    # Not Linux: no death signal, and a child outlives a killed worker until it next reads from its pipe.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Single-threaded BLAS, as in the worker (pipeline/encoder.py): the other core is the worker's.
+    threadpoolctl.threadpool_limits(limits=1, user_api="blas")
+
+
+# pipeline.enrich is imported in the child only: spaCy and its modules would cost the worker ~55 MB for nothing.
+
+
+def _load() -> int:
+    from pipeline.enrich import load_nlp
+
+    load_nlp()  # cached in the child: every batch after this one uses it
+    return os.getpid()
+
+
+def _enrich(items: list[DedupedArticle], known: dict[str, tuple[Entity, ...]]) -> list[EnrichedArticle]:
+    from pipeline.enrich import enrich
+
+    return enrich(items, canonical_entities=known)
+
+
+class NerProcess:
+    """One child process running `enrich`; `start` before the first batch, `close` when the worker stops."""
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self.pid: int | None = None  # the child's, once started (for logs and tests)
+
+    def start(self) -> None:
+        """Start the child and load the model there; raises what loading raised."""
+        self._pool = self._new_pool()
+        self.pid = self._pool.submit(_load).result()
+
+    async def enrich(
+        self, items: Sequence[DedupedArticle], canonical_entities: Mapping[str, tuple[Entity, ...]]
+    ) -> list[EnrichedArticle]:
+        job = partial(_enrich, list(items), dict(canonical_entities))
+        try:
+            return await self._run(job)
+        except BrokenProcessPool:
+            log.warning("the NER process (pid %s) died with a batch of %d; retrying on a new one", self.pid, len(items))
+            self.close()
+            self._pool = self._new_pool()
+            self.pid = await self._run(_load)
+            return await self._run(job)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    async def _run(self, job: Callable[[], T]) -> T:
+        # Submitted from the event loop's thread (the main thread), so the child is that thread's: the death
+        # signal is tied to the thread that started the child, and this one lives as long as the worker.
+        if self._pool is None:
+            raise RuntimeError("NerProcess.start() was not called")
+        return await asyncio.wrap_future(self._pool.submit(job))
+
+    @staticmethod
+    def _new_pool() -> ProcessPoolExecutor:
+        # spawn, not fork: the worker has threads (Kafka client, executors), and forking a threaded process can
+        # copy a lock in the held state into the child.
+        ctx = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_init_child)
