@@ -1,4 +1,4 @@
-"""Three defects of faust-streaming 0.15.3's consumer that lose or strand messages, and the repairs.
+"""Five defects of faust-streaming 0.15.3's consumer that lose or strand messages, and the repairs.
 Pinned version: re-check each one on upgrade (they live in `faust/transport/consumer.py`).
 
 1. Faust drops records it has fetched when a rebalance or a flow stop interrupts a fetch (and the record
@@ -18,6 +18,12 @@ Pinned version: re-check each one on upgrade (they live in `faust/transport/cons
    CPU load: 2 runs in 10). `StallWatchdog` also finds a recovery that has seen no new changelog record across
    two checks while the consumer has fetched past it, and reads the changelog again from the record after the
    last one recovery applied. Re-applying changelog records is harmless: each sets a key to its value, in order.
+
+5. A record can also be lost before Faust marks it read: the consumer has fetched it (its position is past
+   it), the partition is not paused, no buffer is full, and yet Faust never hands it over, so the committed
+   offset waits below the end for ever. Seen with two seed files sent together to an idle worker: the first
+   was processed, the second never (7 `make run --once` runs in 36, once clean ran in a thread and left the
+   event loop free while an article was cleaned). `StallWatchdog` reads such a partition again from the committed offset too.
 
 Messages read twice are harmless: every stage is idempotent (deterministic ids, create-or-skip writes).
 
@@ -125,9 +131,10 @@ POSITION_TIMEOUT_S = 2.0
 
 class StallWatchdog:
     """Reads a partition again from its committed offset when, across two checks, the committed offset has
-    not moved, is below the partition's end, and the message at it was handed over by the fetcher but is
-    neither waiting in a stream's buffer nor being processed: lost, not slow (a message being processed,
-    however slowly — e.g. while Elasticsearch is down — is in a stream).
+    not moved, is below the partition's end, and the message at it is neither waiting in a stream's buffer nor
+    being processed, although the fetcher handed it over (defect 3) or the consumer fetched past it with nothing
+    holding the hand-over back (defect 5): lost, not slow (a message being processed, however slowly — e.g.
+    while Elasticsearch is down — is in a stream).
 
     While tables are being restored it watches the restore instead (defect 4): a changelog partition whose
     applied offset has not moved across two checks, with the consumer's position past it and no changelog
@@ -161,16 +168,20 @@ class StallWatchdog:
             committed = consumer._committed_offset.get(tp) or 0
             read = consumer._read_offset.get(tp)
             end = consumer.highwater(tp)
-            # Not yet handed over by the fetcher (read < committed): waiting, e.g. behind a full buffer.
-            if end is None or committed >= end or read is None or read < committed or (tp, committed) in present:
+            if end is None or committed >= end or read is None or (tp, committed) in present:
+                continue
+            # Not handed over yet (read < committed): normally waiting, to be fetched or behind a full buffer;
+            # lost if the consumer has fetched past it with nothing holding the fetcher back (defect 5).
+            if read < committed and not await _fetched_and_dropped(app, tp, committed):
                 continue
             state = (committed, read)
             if self._last.get(tp) == state:
                 log.warning(
-                    "%s: offset %d was handed over but is in no stream and not committed (read up to %d, end %d): "
+                    "%s: offset %d was %s but is in no stream and not committed (read up to %d, end %d): "
                     "reading the partition again from it",
                     tp,
                     committed,
+                    "fetched" if read < committed else "handed over",
                     read,
                     end,
                 )
@@ -213,6 +224,21 @@ class StallWatchdog:
                 seen[tp] = state
         self._recovery_last = seen
         return stalled
+
+
+async def _fetched_and_dropped(app: Any, tp: Any, offset: int) -> bool:
+    """The consumer has fetched past `offset` of `tp` while the partition is not paused and no stream buffer is
+    full (a full one blocks the fetcher's hand-over, which would explain a wait)."""
+    consumer = app.consumer
+    if tp in getattr(consumer, "_paused_partitions", ()):
+        return False
+    if any(channel.queue.full() for channels in list(app.topics._tp_index.values()) for channel in list(channels)):
+        return False
+    try:
+        position = await asyncio.wait_for(consumer.position(tp), timeout=POSITION_TIMEOUT_S)
+    except Exception:  # no position yet (a reset pending, the broker away): not a verdict
+        return False
+    return position is not None and position > offset
 
 
 def _in_streams(app: Any) -> set[tuple[Any, int]]:

@@ -1,10 +1,10 @@
 """NER in a child process of the worker: the enrich stage (pipeline.enrich.enrich) run where it has a core and
 an interpreter of its own.
 
-Why a process: spaCy's NER is ~60 ms of CPU per article, most of it in Python code holding the GIL. In a thread
-of the worker it took turns with the clean thread and the event loop on one core while the second sat idle
-(make bench, 400-article backlog, 2 cores: 13.8 articles/s in a thread, 15.7 in a process; paced at 10/s,
-produce -> searchable p95 3.2 s -> 1.9 s).
+Why a process: spaCy's NER is ~58 ms of CPU per article, most of it Python code holding the GIL. In a thread of
+the worker it shared the GIL with the clean thread (each ran at ~0.75 of a core while both were busy) and the
+worker used 1.3 of 2 cores; in a process it uses 1.5 (make bench, 400-article backlog: 13.8 articles/s in a
+thread, 15.7 in a process; paced at 10/s, produce -> searchable p95 3.2 s -> 1.9 s).
 
 The child loads the model once, when the worker starts (so a missing or broken model stops the worker there,
 with spaCy's own error), and runs one batch at a time. It dies with the worker (a worker killed with -9 leaves

@@ -43,6 +43,8 @@ class FakeConsumer:
     )
     positions: dict[Any, int] = field(default_factory=dict)
     changelog_queued: int = 0
+    paused: set[Any] = field(default_factory=set)
+    buffer_full: bool = False
 
     def __post_init__(self) -> None:
         # The stand-in is its own app: app.consumer, app.topics._tp_index[tp] -> channels with a queue.
@@ -51,7 +53,9 @@ class FakeConsumer:
         self.tables = self
         self.changelog_queue = SimpleNamespace(qsize=lambda: self.changelog_queued)
         self._thread = self  # seeks go through the consumer thread (faust_fixes.seek)
-        self._tp_index = {RAW: [SimpleNamespace(queue=SimpleNamespace(_queue=[Event(m) for m in self.queued]))]}
+        queue = SimpleNamespace(_queue=[Event(m) for m in self.queued], full=lambda: self.buffer_full)
+        self._tp_index = {RAW: [SimpleNamespace(queue=queue)]}
+        self._paused_partitions = self.paused
         self._acked: dict[Any, list[int]] = defaultdict(list)
         self._acked_index: dict[Any, set[int]] = defaultdict(set)
         self._committed_offset: dict[Any, int | None] = defaultdict(lambda: None, self.committed)
@@ -127,11 +131,31 @@ def test_a_message_still_in_a_stream_is_slow_not_lost(where: dict[str, list[Msg]
     assert check(dog, c) == [] and check(dog, c) == [] and c.seeks == []
 
 
-def test_a_message_the_fetcher_has_not_handed_over_is_waiting_not_lost() -> None:
-    c = FakeConsumer(committed={RAW: 10}, ends={RAW: 50})
+@pytest.mark.parametrize(
+    "why",
+    [
+        {},  # no position yet
+        {"positions": {RAW: 10}},  # not fetched yet
+        {"positions": {RAW: 50}, "paused": {RAW}},  # fetched, and the partition paused
+        {"positions": {RAW: 50}, "buffer_full": True},  # fetched, the hand-over blocked by a full buffer
+    ],
+)
+def test_a_message_the_fetcher_has_not_handed_over_is_waiting_not_lost(why: dict[str, Any]) -> None:
+    c = FakeConsumer(committed={RAW: 10}, ends={RAW: 50}, **why)
     c._read_offset[RAW] = 9
     dog = StallWatchdog({"raw"})
-    assert check(dog, c) == [] and check(dog, c) == []
+    assert check(dog, c) == [] and check(dog, c) == [] and c.seeks == []
+
+
+def test_a_message_fetched_but_never_handed_over_is_read_again() -> None:
+    # Two files sent together to an idle worker: 9 was processed; 10 was fetched (position 12) and dropped
+    # before Faust marked it read, with nothing paused or full.
+    c = FakeConsumer(committed={RAW: 10}, ends={RAW: 12}, positions={RAW: 12})
+    c._read_offset[RAW] = 9
+    dog = StallWatchdog({"raw"})
+    assert check(dog, c) == []
+    assert check(dog, c) == [RAW]
+    assert c.seeks == [(RAW, 10)]
 
 
 def test_progress_between_checks_is_not_a_stall() -> None:
