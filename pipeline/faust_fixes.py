@@ -23,7 +23,8 @@ Pinned version: re-check each one on upgrade (they live in `faust/transport/cons
    it), the partition is not paused, no buffer is full, and yet Faust never hands it over, so the committed
    offset waits below the end for ever. Seen with two seed files sent together to an idle worker: the first
    was processed, the second never (7 `make run --once` runs in 36, once clean ran in a thread and left the
-   event loop free while an article was cleaned). `StallWatchdog` reads such a partition again from the committed offset too.
+   event loop free while an article was cleaned). `StallWatchdog` reads such a partition again from the
+   committed offset too.
 
 Messages read twice are harmless: every stage is idempotent (deterministic ids, create-or-skip writes).
 
