@@ -201,10 +201,7 @@ class StallWatchdog:
             applied = recovery.active_offsets.get(tp)
             if last is None or applied is None or applied >= last:
                 continue  # restored (or nothing to restore)
-            try:
-                position = await asyncio.wait_for(consumer.position(tp), timeout=POSITION_TIMEOUT_S)
-            except Exception:  # no position yet (a reset pending, the broker away): not a verdict
-                continue
+            position = await _position(consumer, tp)
             # Fetched past the last record recovery applied: those records are in flight or lost.
             if position is None or position <= applied + 1:
                 continue
@@ -230,25 +227,32 @@ class StallWatchdog:
 async def _fetched_and_dropped(app: Any, tp: Any, offset: int) -> bool:
     """The consumer has fetched past `offset` of `tp` while the partition is not paused and no stream buffer is
     full (a full one blocks the fetcher's hand-over, which would explain a wait)."""
-    consumer = app.consumer
-    if tp in getattr(consumer, "_paused_partitions", ()):
+    if tp in getattr(app.consumer, "_paused_partitions", ()) or any(c.queue.full() for c in _channels(app)):
         return False
-    if any(channel.queue.full() for channels in list(app.topics._tp_index.values()) for channel in list(channels)):
-        return False
-    try:
-        position = await asyncio.wait_for(consumer.position(tp), timeout=POSITION_TIMEOUT_S)
-    except Exception:  # no position yet (a reset pending, the broker away): not a verdict
-        return False
+    position = await _position(app.consumer, tp)
     return position is not None and position > offset
+
+
+async def _position(consumer: Any, tp: Any) -> int | None:
+    """The consumer's fetch position in `tp`, asked through its thread; None when it has none to give."""
+    try:
+        position: int | None = await asyncio.wait_for(consumer.position(tp), timeout=POSITION_TIMEOUT_S)
+    except Exception:  # no position yet (a reset pending, the broker away): not a verdict
+        return None
+    return position
+
+
+def _channels(app: Any) -> list[Any]:
+    """Every stream's channel of every topic partition (each holds its buffer as `queue`)."""
+    return [channel for channels in list(app.topics._tp_index.values()) for channel in list(channels)]
 
 
 def _in_streams(app: Any) -> set[tuple[Any, int]]:
     """(partition, offset) of every message a stream holds: taken and not acknowledged, or still waiting in
     the stream's buffer (Faust only tracks a message once a stream takes it)."""
     held = {(m.tp, m.offset) for m in list(app.consumer._unacked_messages)}
-    for channels in list(app.topics._tp_index.values()):
-        for channel in list(channels):
-            held.update((e.message.tp, e.message.offset) for e in list(channel.queue._queue))
+    for channel in _channels(app):
+        held.update((e.message.tp, e.message.offset) for e in list(channel.queue._queue))
     return held
 
 
