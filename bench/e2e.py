@@ -97,6 +97,7 @@ def run_wiredesk(
         for o in outcomes.values():
             kinds[str(o["outcome"])] = kinds.get(str(o["outcome"]), 0) + 1
         worker_peak = sysinfo.tree_peak_rss_mb(proc.pid)
+        own_peak = sysinfo.peak_rss_mb(proc.pid) or 0.0
         saturated = {
             **_throughput(t0, t_end, [ts(o["at"]) for o in outcomes.values()]),
             "produce_s": round(produced_s, 2),
@@ -113,8 +114,8 @@ def run_wiredesk(
             "worker_cpu_s_by_thread": cpu.threads,
             "worker_peak_rss_mb": round(worker_peak or 0, 1),
             "worker_peak_rss_mb_by_process": {
-                "worker": round(sysinfo.peak_rss_mb(proc.pid) or 0, 1),
-                "NER process": round(sum(sysinfo.peak_rss_mb(p) or 0 for p in sysinfo.descendants(proc.pid)), 1),
+                "worker": round(own_peak, 1),
+                "NER process": round((worker_peak or 0) - own_peak, 1),
             },
             # Model loaded, one article processed: the worker's floor before any batch.
             "worker_rss_after_warmup_mb": round(warm_rss or 0, 1),

@@ -7,6 +7,7 @@ import platform
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,22 +52,25 @@ def descendants(pid: int) -> list[int]:
     return out
 
 
+def _tree_sum(pid: int, measure: Callable[[int], float | None]) -> float | None:
+    """`measure` of the process plus its descendants; None if it measured none of them (all gone)."""
+    found = [v for p in (pid, *descendants(pid)) if (v := measure(p)) is not None]
+    return sum(found) if found else None
+
+
 def tree_rss_mb(pid: int) -> float | None:
     """RSS of the process and its descendants together."""
-    found = [mb for p in (pid, *descendants(pid)) if (mb := rss_mb(p)) is not None]
-    return sum(found) if found else None
+    return _tree_sum(pid, rss_mb)
 
 
 def tree_peak_rss_mb(pid: int) -> float | None:
     """Sum of the VmHWM of the process and its descendants: an upper bound of their peak together (the peaks
     need not coincide), so a target met by it is met."""
-    found = [mb for p in (pid, *descendants(pid)) if (mb := peak_rss_mb(p)) is not None]
-    return sum(found) if found else None
+    return _tree_sum(pid, peak_rss_mb)
 
 
 def tree_cpu_seconds(pid: int) -> float | None:
-    found = [s for p in (pid, *descendants(pid)) if (s := cpu_seconds(p)) is not None]
-    return sum(found) if found else None
+    return _tree_sum(pid, cpu_seconds)
 
 
 def cpu_times(pid: int) -> tuple[float, float] | None:
@@ -203,7 +207,7 @@ class CpuMeter:
     def __init__(self, pids: dict[str, int], split: str | None = None) -> None:
         self.pids = pids
         self.split = split
-        self._children = 0.0
+        self._own = 0.0  # CPU of the `split` process alone at start: the rest of its tree is its children
         self._start: dict[str, float] = {}
         self._threads: dict[int, float] = {}
         self._sys = 0.0
@@ -218,7 +222,7 @@ class CpuMeter:
         if self.split:
             self._threads = thread_cpu_seconds(self.pids[self.split])
             self._sys = (cpu_times(self.pids[self.split]) or (0.0, 0.0))[1]
-            self._children = self._start[self.split] - (cpu_seconds(self.pids[self.split]) or 0.0)
+            self._own = cpu_seconds(self.pids[self.split]) or 0.0
 
     def _cpu(self, name: str) -> float:
         pid = self.pids[name]
@@ -229,7 +233,7 @@ class CpuMeter:
         self.used = {name: round(self._cpu(name) - self._start[name], 2) for name in self.pids}
         if self.split:
             pid = self.pids[self.split]
-            children = (tree_cpu_seconds(pid) or 0.0) - (cpu_seconds(pid) or 0.0) - self._children
+            children = self.used[self.split] - ((cpu_seconds(pid) or 0.0) - self._own)
             delta = {t: s - self._threads.get(t, 0.0) for t, s in thread_cpu_seconds(pid).items()}
             main = delta.pop(pid, 0.0)
             # Threads have no useful OS names in Python 3.11: the busiest few, by CPU, tell NER (executor
