@@ -33,7 +33,7 @@ even with a queue waiting. `take_batches` replaces it for the index agent.
 
 Plus one accommodation of the local server: it answers an empty fetch at once instead of holding it for
 `fetch.max.wait.ms` as Kafka does, so aiokafka's fetch loop spins (an idle worker burnt ~0.9 of a core,
-and under load that spinning thread competes for the GIL with NER). `throttled_fetch` pauses after an
+and under load that spinning thread competed for the GIL with NER, then in a thread). `throttled_fetch` pauses after an
 empty answer that came back at once; against Kafka an empty answer takes the full wait and nothing changes."""
 
 from __future__ import annotations
