@@ -128,6 +128,7 @@ def clean(raw: RawArticle) -> CleanedArticle:
         blocks=blocks,
         attribution=Attribution(wire_derived=rules.is_wire(record.agencies), agencies=tuple(record.agencies)),
         removed=tuple(record.removed),
+        wire=raw.wire,
     )
 
 

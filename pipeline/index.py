@@ -71,6 +71,20 @@ ARTICLE_MAPPING: dict[str, Any] = {
                 "shared_quotes": {"type": "text"},
             }
         },
+        # What the wire format said of the item (pipeline.models.WireMeta); empty for plain files.
+        "wire": {
+            "properties": {
+                "input_format": KEYWORD,
+                "guid": KEYWORD,
+                "version": {"type": "long"},
+                "pub_status": KEYWORD,
+                "byline": TEXT_AND_KEYWORD,
+                "located": KEYWORD,
+                "language": KEYWORD,
+                "urgency": {"type": "integer"},
+                "subjects": {"properties": {"code": KEYWORD, "name": TEXT_AND_KEYWORD}},
+            }
+        },
         "cleaning": {
             "properties": {
                 "removed_count": {"type": "integer"},
@@ -157,6 +171,7 @@ def to_document(item: EnrichedArticle, indexed_at: datetime) -> dict[str, Any]:
         "tag_evidence": {t.name: list(t.evidence) for t in item.tags},
         "attribution": a.attribution.model_dump(mode="json"),
         "dedup": item.dedup.model_dump(mode="json"),
+        "wire": a.wire.model_dump(mode="json"),
         "cleaning": {
             "removed_count": len(a.removed),
             "rules": sorted({r.rule for r in a.removed}),

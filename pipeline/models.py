@@ -29,11 +29,17 @@ def normalise_for_id(text: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFKC", text)).strip().casefold()
 
 
-def article_id_for(*, url: str | None, source: str | None, title: str | None, text: str) -> str:
+def article_id_for(
+    *, url: str | None, source: str | None, title: str | None, text: str, guid: str | None = None
+) -> str:
     """Deterministic id: the same article produced twice gets the same id, hence the same Elasticsearch _id.
 
-    A URL identifies an article on its own; without one, the source and the normalised text do.
+    A wire item's guid (ninjs uri, NewsML-G2 guid, feed entry id) names the item across its versions, so a
+    writethru or a kill of it gets the id of the version it replaces. Without one a URL identifies an article on
+    its own; without either, the source and the normalised text do.
     """
+    if guid:
+        return _digest("guid", guid.strip())
     if url:
         return _digest("url", url.strip())
     return _digest("text", (source or "").casefold(), normalise_for_id(title or ""), normalise_for_id(text))
@@ -57,8 +63,39 @@ class ContentType(StrEnum):
     HTML = "html"
 
 
+class PubStatus(StrEnum):
+    """IPTC publishing status: `canceled` and `withheld` are kills (the item must leave the index)."""
+
+    USABLE = "usable"
+    WITHHELD = "withheld"
+    CANCELED = "canceled"
+
+
+class Subject(Model):
+    code: str | None = None  # as the provider gave it: a qcode ("medtop:11000000") or a URI
+    name: str | None = None
+
+
+class WireMeta(Model):
+    """What a wire format says about an item beyond its text. All optional: a plain text file has none of it."""
+
+    input_format: str = "text"  # text, html, json, ninjs, newsml-g2, rss, atom
+    guid: str | None = None  # the item across its versions (ninjs uri, NewsML-G2 guid, feed entry id)
+    version: int | None = None  # higher replaces lower for one guid; None = unversioned
+    pub_status: PubStatus = PubStatus.USABLE
+    byline: str | None = None
+    located: str | None = None  # the dateline place as the provider states it ("Washington")
+    language: str | None = None  # as the provider states it (BCP 47, e.g. "en", "de-CH")
+    urgency: int | None = None  # IPTC 1 (most urgent) to 9
+    subjects: tuple[Subject, ...] = ()
+
+    @property
+    def is_kill(self) -> bool:
+        return self.pub_status is not PubStatus.USABLE
+
+
 class RawArticle(Model):
-    """One file as the producer read it (topic: raw)."""
+    """One article as the producer read it (topic: raw)."""
 
     schema_version: Literal[1] = SCHEMA_VERSION
     article_id: str
@@ -70,6 +107,8 @@ class RawArticle(Model):
     url: str | None = None
     published_at: datetime | None = None
     received_at: datetime = Field(default_factory=utcnow)
+    # Added without a schema bump: a message without it is a plain, unversioned article.
+    wire: WireMeta = WireMeta()
 
 
 class RemovedLine(Model):
@@ -120,6 +159,7 @@ class CleanedArticle(Model):
     removed: tuple[RemovedLine, ...] = ()
     # Added without a schema bump: a message without it is deduplicated the same way, at dedup's own cost.
     head_vector: HeadVector | None = None
+    wire: WireMeta = WireMeta()
 
     @property
     def paragraphs(self) -> tuple[str, ...]:
@@ -161,6 +201,15 @@ class StoryUpdate(Model):
     dedup: DedupInfo
 
 
+class WireAction(StrEnum):
+    """What an item does to the index, decided by dedup from the versions of its guid it has seen."""
+
+    NEW = "new"  # first sight of this article id (or a redelivery of the version that was)
+    UPDATE = "update"  # a writethru or correction: a higher version of an article already indexed
+    STALE = "stale"  # an older version arriving after a newer one (or after the kill): ignored
+    KILL = "kill"  # canceled or withheld: the article leaves the index and the dedup window
+
+
 class DedupedArticle(Model):
     """An article with its story assignment (topic: deduped)."""
 
@@ -168,6 +217,8 @@ class DedupedArticle(Model):
     article: CleanedArticle
     dedup: DedupInfo
     story_updates: tuple[StoryUpdate, ...] = ()
+    # Added without a schema bump: a message without it is a new article, as before versions existed.
+    action: WireAction = WireAction.NEW
 
 
 class Entity(Model):
@@ -203,6 +254,7 @@ class OutcomeKind(StrEnum):
     INDEXED = "indexed"
     DUPLICATE = "duplicate"
     DEAD_LETTERED = "dead_lettered"
+    KILLED = "killed"  # the provider killed the item (pubStatus canceled or withheld): removed from the index
 
 
 class Outcome(Model):
