@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from kafka.errors import KafkaError
 from connectors.files import is_candidate, read_article
 from pipeline.errors import InvalidInput
 from pipeline.fate import dead_letter, headers
+from pipeline.models import RawArticle
 from pipeline.settings import Settings
 
 STAGE = "produce"
@@ -58,6 +59,29 @@ class ArticleProducer:
     def close(self) -> None:
         self._producer.flush()
         self._producer.close()
+
+    def send_articles(self, articles: Sequence[RawArticle]) -> Summary:
+        """Send articles that did not come from a file (a polled feed) and wait until the broker has every one;
+        `Summary.failed` names what it refused, by origin."""
+        summary = Summary()
+        futures = [
+            (
+                a,
+                self._producer.send(
+                    self.settings.topic_raw, key=a.article_id.encode(), value=a.model_dump_json().encode()
+                ),
+            )
+            for a in articles
+        ]
+        self._producer.flush()
+        for article, future in futures:
+            try:
+                future.get(timeout=self.settings.request_timeout_s)
+            except KafkaError as exc:
+                summary.failed.append((article.origin, f"{type(exc).__name__}: {exc}"))
+            else:
+                summary.sent.append(article.article_id)
+        return summary
 
     def send_files(
         self, files: Iterable[tuple[Path, Path | None]], on_done: Callable[[Path, str | None], None] | None = None
