@@ -11,7 +11,7 @@ import os
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol, TypeVar
 
@@ -36,6 +36,8 @@ T = TypeVar("T")
 
 # Webhook answers worth retrying: timeout, too early, too many requests, and the server's own trouble.
 RETRY_STATUSES = frozenset({408, 425, 429})
+# Alerts one kill can withdraw: one per rule on the article's story, and a rules file holds a few dozen rules.
+MAX_WITHDRAWN = 1000
 
 # (key, value) -> sent and acknowledged by the broker
 Publish = Callable[[bytes, bytes], Awaitable[None]]
@@ -235,7 +237,7 @@ class AlertLedger:
             lambda: self.es.get(index=self.index, id=alert.alert_id), "read alert", self.base_s, self.cap_s
         )
         source = dict(stored["_source"])
-        if source.get("status") == AlertStatus.DELIVERED:
+        if source.get("status") in (AlertStatus.DELIVERED, AlertStatus.WITHDRAWN):
             return None
         log.warning(
             "alert %s (%s) was claimed but not delivered (a worker stopped mid-way): sending it again",
@@ -244,8 +246,31 @@ class AlertLedger:
         )
         return Alert.model_validate({k: v for k, v in source.items() if k in Alert.model_fields})
 
+    async def fired_on(self, article_ids: Sequence[str]) -> list[Alert]:
+        """Alerts fired on these articles and not withdrawn yet (a kill withdraws them)."""
+        await retrying(lambda: self.es.indices.refresh(index=self.index), "refresh alerts", self.base_s, self.cap_s)
+        query = {
+            "bool": {
+                "filter": [{"terms": {"article_id": list(article_ids)}}],
+                "must_not": [{"term": {"status": AlertStatus.WITHDRAWN.value}}],
+            }
+        }
+        resp = await retrying(
+            lambda: self.es.search(index=self.index, query=query, size=MAX_WITHDRAWN),
+            "find alerts to withdraw",
+            self.base_s,
+            self.cap_s,
+        )
+        return [
+            Alert.model_validate({k: v for k, v in h["_source"].items() if k in Alert.model_fields})
+            for h in resp["hits"]["hits"]
+        ]
+
     async def delivered(self, alert: Alert, deliveries: tuple[Delivery, ...]) -> None:
-        record = alert_record(alert, AlertStatus.DELIVERED, deliveries)
+        await self._record(alert, AlertStatus.WITHDRAWN if alert.withdrawn_at else AlertStatus.DELIVERED, deliveries)
+
+    async def _record(self, alert: Alert, status: AlertStatus, deliveries: tuple[Delivery, ...]) -> None:
+        record = alert_record(alert, status, deliveries)
         await retrying(
             lambda: self.es.index(index=self.index, id=alert.alert_id, document=record),
             f"record alert {alert.alert_id}",
@@ -291,8 +316,11 @@ def follow_alerts(path: Path, offset: int, *, poll_s: float, stop: Callable[[], 
 
 
 def alert_line(alert: Alert) -> str:
-    when = alert.fired_at.isoformat(timespec="seconds")
     where = " · ".join(x for x in (alert.source, f"story {alert.story_id}") if x)
+    if alert.withdrawn_at is not None:
+        when = alert.withdrawn_at.isoformat(timespec="seconds")
+        return f"{when}  WITHDRAWN {alert.rule}  {alert.title}  ({where}; the article was killed)"
+    when = alert.fired_at.isoformat(timespec="seconds")
     return f"{when}  {alert.rule}  {alert.title}  ({where})"
 
 

@@ -61,7 +61,7 @@ from pipeline.alerts import (
     parse_rules,
     validation_query,
 )
-from pipeline.models import DedupedArticle, utcnow
+from pipeline.models import DedupedArticle, WireAction, utcnow
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -156,6 +156,10 @@ class Alerter:
                 log.error("unreadable message on %s skipped: %s", self.settings.topic_stories, exc)
                 continue
             items[item.article.article_id] = item
+        kills = [aid for aid, item in items.items() if item.action is WireAction.KILL]
+        if kills:
+            await self._withdraw(kills)
+            items = {aid: item for aid, item in items.items() if item.action is not WireAction.KILL}
         if not self.rules.rules or not items:
             return []
         hits = await self._evaluate(list(items))
@@ -205,6 +209,26 @@ class Alerter:
                 lambda: self.es.indices.refresh(index=s.index_name), "refresh", s.retry_base_s, s.retry_max_s
             )
         return found
+
+    async def _withdraw(self, article_ids: list[str]) -> None:
+        """Killed articles: every alert fired on one is sent again as a withdrawal, to the sinks of its rule
+        (of the rules file in force; a rule since removed still gets its index record marked)."""
+        for alert in await self.ledger.fired_on(article_ids):
+            notice = alert.model_copy(update={"withdrawn_at": self.now()})
+            rule = next((r for r in self.rules.rules if r.name == alert.rule), None)
+            deliveries = []
+            for kind in DELIVERY_ORDER:
+                sink = self.sinks.get(kind)
+                if rule is not None and kind in rule.sinks and sink is not None:
+                    deliveries.append(await sink.send(notice))
+            await self.ledger.delivered(notice, tuple(deliveries))
+            log.info(
+                "alert %s (%s, story %s) withdrawn: article %s killed",
+                alert.alert_id,
+                alert.rule,
+                alert.story_id,
+                alert.article_id,
+            )
 
     async def _fire(self, alert: Alert, rule: AlertRule) -> Alert | None:
         """The alert as sent (the stored one when an earlier attempt was cut short), or None: fired before."""

@@ -203,6 +203,9 @@ class Alert(Model):
     persons: tuple[str, ...] = ()
     organisations: tuple[str, ...] = ()
     places: tuple[str, ...] = ()
+    # Set on a withdrawal notice: the provider killed the article the alert was about (sinks get the alert again
+    # with this set, so a reader can take it back).
+    withdrawn_at: datetime | None = None
 
 
 def make_alert(rule: AlertRule, item: DedupedArticle, source: dict[str, Any], fired_at: datetime) -> Alert:
@@ -234,6 +237,7 @@ class AlertStatus(StrEnum):
     # story sends again (at least once) instead of skipping an alert nobody received.
     PENDING = "pending"
     DELIVERED = "delivered"  # every external sink was tried; later deliveries of the story are skipped
+    WITHDRAWN = "withdrawn"  # its article was killed and the withdrawal sent: never fired again
 
 
 class Delivery(Model):
@@ -273,6 +277,7 @@ ALERT_MAPPING: dict[str, Any] = {
         "received_at": DATE,
         "indexed_at": DATE,
         "fired_at": DATE,
+        "withdrawn_at": DATE,
         "tags": KEYWORD,
         "persons": KEYWORD,
         "organisations": KEYWORD,

@@ -240,7 +240,7 @@ class Wiring:
             payload: bytes = event.value
             try:
                 article = CleanedArticle.model_validate_json(payload)
-                if self.settings.learned_lines:
+                if self.settings.learned_lines and not article.wire.is_kill:
                     # Here, not in the clean stage: this is the one place that sees every article of a source
                     # in order (`cleaned` has one partition, so one table can hold per-source counts). The
                     # stripped article is what dedup compares and what goes on to the index.
@@ -250,6 +250,7 @@ class Wiring:
                     article=article.model_copy(update={"head_vector": None}),  # dedup's alone: 1 KB less per message
                     dedup=result.info,
                     story_updates=tuple(StoryUpdate(article_id=a, dedup=d) for a, d in result.updates),
+                    action=result.action,
                 )
             except Exception as exc:
                 await self._event_failed(event, exc, stage="dedup")
@@ -298,13 +299,18 @@ class Wiring:
                 index_name=s.index_name,
                 outcomes_index=s.outcomes_index,
             )
-            for item in report.new_stories:
+            # New stories for the rules, kills for withdrawing what the rules fired on them.
+            for item in report.new_stories + report.killed:
                 await self.stories_topic.send(key=item.dedup.story_id.encode(), value=item.model_dump_json().encode())
             log.info(
-                "batch of %d: indexed %d, duplicates %d, dead-lettered %d",
+                "batch of %d: indexed %d (%d writethrus), duplicates %d, killed %d, stale versions %d, "
+                "dead-lettered %d",
                 len(events),
                 report.indexed,
+                report.updated,
                 report.duplicates,
+                len(report.killed),
+                report.stale,
                 report.dead_lettered,
             )
             for event in events:
@@ -348,6 +354,8 @@ def clean_with_vector(payload: bytes) -> CleanedArticle:
     """The clean agent's work on one raw message: parse, clean, and the head vector dedup compares. The vector
     is computed here, not in dedup: this stage is spread over every worker, the dedup stream is one."""
     cleaned = clean(RawArticle.model_validate_json(payload))
+    if cleaned.wire.is_kill:
+        return cleaned  # nothing to compare: dedup only takes it out of the window
     return cleaned.model_copy(update={"head_vector": head_vector(cleaned, enc.load())})
 
 

@@ -21,7 +21,15 @@ from pipeline.index import (
     story_update_action,
     to_document,
 )
-from pipeline.models import DedupedArticle, DedupLevel, EnrichedArticle, Outcome, OutcomeKind, utcnow
+from pipeline.models import (
+    DedupedArticle,
+    DedupLevel,
+    EnrichedArticle,
+    Outcome,
+    OutcomeKind,
+    WireAction,
+    utcnow,
+)
 
 log = logging.getLogger(__name__)
 STAGE = "index"
@@ -41,8 +49,12 @@ class BatchReport:
     indexed: int = 0
     duplicates: int = 0
     dead_lettered: int = 0
+    updated: int = 0  # writethrus and corrections among `indexed`: they replaced their earlier version
+    stale: int = 0  # versions older than one already acted on: nothing written, the article keeps its outcome
     # Articles indexed as the first of their story: the ones alert rules are evaluated on.
     new_stories: list[DedupedArticle] = field(default_factory=list)
+    # Articles their provider killed, now gone from the index: their alerts are withdrawn.
+    killed: list[DedupedArticle] = field(default_factory=list)
 
 
 class DocumentRejected(Exception):
@@ -72,7 +84,13 @@ async def index_batch(
     fresh: list[tuple[bytes, DedupedArticle]] = []
     copies: list[DedupedArticle] = []
     for payload, item in parsed:
-        if item.dedup.level is DedupLevel.EXACT:
+        if item.action is WireAction.STALE:
+            log.info("older version of %s (%s) ignored", item.article.article_id, item.article.origin)
+            report.stale += 1
+        elif item.action is WireAction.KILL:
+            outcomes.append(_outcome(item, OutcomeKind.KILLED))
+            report.killed.append(item)
+        elif item.dedup.level is DedupLevel.EXACT:
             outcomes.append(_outcome(item, OutcomeKind.DUPLICATE))
             copies.append(item)
             report.duplicates += 1
@@ -89,23 +107,29 @@ async def index_batch(
             outcomes.append(_outcome(item, OutcomeKind.INDEXED))
             accepted.append(item)
             report.indexed += 1
-            if item.dedup.level is DedupLevel.UNIQUE:
+            if item.action is WireAction.UPDATE:
+                report.updated += 1  # the story was new with its first version: alerts have seen it
+            elif item.dedup.level is DedupLevel.UNIQUE:
                 report.new_stories.append(item)
         else:
             reason = f"Elasticsearch refused the document ({result.status}): {result.reason}"
             await to_dlq(payload, DocumentRejected(reason), e.article.article_id, e.article.origin)
             report.dead_lettered += 1
 
-    # Exact copies: no document, even one an earlier decision indexed (see index.delete_action); before the
-    # ledger, so "duplicate" is recorded once the document is gone.
-    deletes = [delete_action(index_name, item.article.article_id) for item in copies]
+    # Exact copies and killed articles: no document, even one an earlier decision indexed (see
+    # index.delete_action); before the ledger, so "duplicate" or "killed" is recorded once the document is gone.
+    deletes = [delete_action(index_name, item.article.article_id) for item in copies + report.killed]
     for result in await sink.write(deletes) if deletes else []:
         if result.fate not in (ItemFate.OK, ItemFate.GONE):
-            log.error("document of an exact copy not deleted (%s): %s", result.status, result.reason)
+            log.error("document of an exact copy or kill not deleted (%s): %s", result.status, result.reason)
 
     # Story changes for other articles go after the articles themselves, so an update never precedes the
     # document it updates within this batch.
-    updates = [story_update_action(index_name, u.article_id, u.dedup) for item in accepted for u in item.story_updates]
+    updates = [
+        story_update_action(index_name, u.article_id, u.dedup)
+        for item in accepted + report.killed
+        for u in item.story_updates
+    ]
     for result in await sink.write(updates) if updates else []:
         if result.fate is not ItemFate.OK:
             log.info("story update not applied (%s): %s", result.status, result.reason)
@@ -143,6 +167,10 @@ async def _enrich_isolating_failures(
 
 def _outcome(item: DedupedArticle, kind: OutcomeKind) -> Outcome:
     a = item.article
+    reason = None
+    if kind is OutcomeKind.KILLED:
+        version = f", version {a.wire.version}" if a.wire.version is not None else ""
+        reason = f"pubStatus {a.wire.pub_status.value}{version}: removed from the index"
     return Outcome(
         article_id=a.article_id,
         outcome=kind,
@@ -151,4 +179,5 @@ def _outcome(item: DedupedArticle, kind: OutcomeKind) -> Outcome:
         origin=a.origin,
         story_id=item.dedup.story_id,
         duplicate_of=item.dedup.duplicate_of,
+        reason=reason,
     )

@@ -82,6 +82,8 @@ class _Record:
 
 def clean(raw: RawArticle) -> CleanedArticle:
     """The article of `raw` without boilerplate, with its structure; InvalidInput when nothing of it is left."""
+    if raw.wire.is_kill:
+        return _kill_notice(raw)
     text, html_title = raw.text, None
     if raw.content_type is ContentType.HTML:
         text, html_title = html_to_text(text)
@@ -128,6 +130,22 @@ def clean(raw: RawArticle) -> CleanedArticle:
         blocks=blocks,
         attribution=Attribution(wire_derived=rules.is_wire(record.agencies), agencies=tuple(record.agencies)),
         removed=tuple(record.removed),
+        wire=raw.wire,
+    )
+
+
+def _kill_notice(raw: RawArticle) -> CleanedArticle:
+    """A kill carries no story to clean (often no text at all): it only has to reach dedup and the index under
+    its article id, with its wire facts."""
+    return CleanedArticle(
+        article_id=raw.article_id,
+        origin=raw.origin,
+        source=raw.source,
+        url=raw.url,
+        published_at=raw.published_at,
+        received_at=raw.received_at,
+        title=_one_line(raw.title or "") or "(killed)",
+        blocks=(),
         wire=raw.wire,
     )
 

@@ -15,6 +15,7 @@ Three distances, checked in this order for every article:
 
 State: every persistent fact lives in the caller's `MutableMapping[str, str]` (a Faust table in the worker):
 ``a:<article_id>`` holds one article's features and current DedupInfo, ``s:<story_id>`` a story's canonical,
+``v:<article_id>`` the last wire version acted on (`pipeline.versions`; for a kill it outlives the article record),
 ``m:config`` the parameters the stored signatures were made with (the rewrite thresholds are not among them:
 they apply to new decisions only, and an ``a:`` record written before ``links`` was added replays without it).
 Every change is a whole-value assignment or a deletion. The in-memory index (LSH buckets, quote index, name
@@ -40,7 +41,8 @@ from pydantic import BaseModel, ConfigDict
 
 from pipeline import encoder as enc
 from pipeline import similarity as sim
-from pipeline.models import CleanedArticle, DedupInfo, DedupLevel, HeadVector
+from pipeline.models import CleanedArticle, DedupInfo, DedupLevel, HeadVector, WireAction
+from pipeline.versions import Decision, Seen, decide
 
 _RANK = {DedupLevel.EXACT: 3, DedupLevel.NEAR: 2, DedupLevel.REWRITE: 1, DedupLevel.UNIQUE: 0}
 
@@ -182,6 +184,7 @@ class DedupResult(BaseModel):
     # Every link that placed the article (target article id, level), not only the best one in `info`: an
     # article can join or merge several stories, and evaluation attributes a merge to the links that made it.
     links: tuple[tuple[str, DedupLevel], ...] = ()
+    action: WireAction = WireAction.NEW
 
 
 # ----------------------------------------------------------------------------------------------- features
@@ -335,6 +338,7 @@ class Deduplicator:
         self._head_df: Counter[int] = Counter()
         self._idf_memo: dict[int, dict[int, float]] = {}
         self._clock: list[tuple[float, str]] = []
+        self._kill_clock: list[tuple[float, str]] = []  # kill records, which have no article entry to evict with
         self._next_slot = 0
         self._rebuild()
 
@@ -357,14 +361,35 @@ class Deduplicator:
     # ---- public API
 
     def process(self, article: CleanedArticle) -> DedupResult:
-        """Assign `article` to a story; idempotent for a redelivered article id."""
-        if f"a:{article.article_id}" in self.store:
-            return self._replay(article.article_id)
-        feats = self._features(article)
-        key = (article.attribution.wire_derived, _ts(article.published_at or article.received_at), article.article_id)
+        """Assign `article` to a story, or apply its wire version (writethru, kill, stale); idempotent for a
+        redelivered article id."""
+        aid = article.article_id
+        last = self._seen(aid)
+        decision = decide(article.wire, last, f"a:{aid}" in self.store)
+        if decision is Decision.REPLAY:
+            if last is not None and last.killed:
+                return self._killed(aid, last)
+            return self._replay(aid).model_copy(update={"action": last.action if last else WireAction.NEW})
+        if decision is Decision.STALE:
+            story = (last.story_id if last else None) or f"st-{aid}"
+            info = self.info(aid) or DedupInfo(story_id=story, is_canonical=False, fingerprint="")
+            return DedupResult(info=info, action=WireAction.STALE)
+        key = (article.attribution.wire_derived, _ts(article.published_at or article.received_at), aid)
         seen = max(key[1], _ts(article.received_at))
-        links = self._links(feats, key[1])
-        return self._assign(article.article_id, key, seen, feats, links)
+        if decision is Decision.KILL:
+            return self._kill(aid, article.wire.version, seen)
+        if decision is Decision.UPDATE:
+            result = self._writethru(article, seen)
+        else:
+            feats = self._features(article)
+            result = self._assign(aid, key, seen, feats, self._links(feats, key[1]))
+        if article.wire.guid or article.wire.version is not None:
+            action = WireAction.UPDATE if decision is Decision.UPDATE else WireAction.NEW
+            self._record_seen(
+                aid, Seen(version=article.wire.version, action=action, seen=seen, story_id=result.info.story_id)
+            )
+            result = result.model_copy(update={"action": action})
+        return result
 
     def evict(self, now: datetime) -> int:
         """Forget articles last seen before `now - window`; their stories keep their canonical. Returns count."""
@@ -373,16 +398,22 @@ class Deduplicator:
         while self._clock and self._clock[0][0] < cutoff:
             _, article_id = heapq.heappop(self._clock)
             entry = self._entries.get(article_id)
-            if entry is None:
+            if entry is None or entry.seen >= cutoff:  # gone, or a writethru moved it on in the window
                 continue
             self._forget(entry)
             del self.store[f"a:{article_id}"]
+            self.store.pop(f"v:{article_id}", None)
             if not self._members.get(entry.story):
                 self._members.pop(entry.story, None)
                 self._canonical.pop(entry.story, None)
                 if f"s:{entry.story}" in self.store:
                     del self.store[f"s:{entry.story}"]
             evicted += 1
+        while self._kill_clock and self._kill_clock[0][0] < cutoff:
+            _, article_id = heapq.heappop(self._kill_clock)
+            last = self._seen(article_id)
+            if last is not None and last.killed and last.seen < cutoff:
+                del self.store[f"v:{article_id}"]
         return evicted
 
     def info(self, article_id: str) -> DedupInfo | None:
@@ -667,16 +698,34 @@ class Deduplicator:
             shared_quotes=best.shared_quotes if best else (),
         )
         exact = best is not None and best.level is DedupLevel.EXACT
-        record = {
+        links_out = [(lk.target, lk.level) for lk in links]
+        record = self._record(key, seen, f, info, [u for u, _ in updates], links_out, exact=exact)
+        self.store[f"a:{aid}"] = json.dumps(record)
+        self._remember(aid, record)
+        return DedupResult(info=info, updates=tuple(updates), links=_links_of(record))
+
+    @staticmethod
+    def _record(
+        key: tuple[bool, float, str],
+        seen: float,
+        f: _Features,
+        info: DedupInfo,
+        updated: list[str],
+        links: list[tuple[str, DedupLevel]],
+        *,
+        exact: bool,
+    ) -> dict[str, Any]:
+        """An article's stored record (``a:<id>``): everything `_remember` rebuilds its index entry from."""
+        record: dict[str, Any] = {
             "t": key[1],
             "w": key[0],
             "seen": seen,
             "fp": f.fp,
             "exact": exact,
             "info": info.model_dump(mode="json"),
-            "updated": [u for u, _ in updates],
+            "updated": updated,
             # Added without a schema bump: a record written before it replays with no links.
-            "links": [[lk.target, lk.level.value] for lk in links],
+            "links": [[target, level.value] for target, level in links],
         }
         if not exact:
             record |= {
@@ -694,9 +743,99 @@ class Deduplicator:
                 "src": f.source,
                 "vec": _vec_b64(f.vec),
             }
-        self.store[f"a:{aid}"] = json.dumps(record)
-        self._remember(aid, record)
-        return DedupResult(info=info, updates=tuple(updates), links=_links_of(record))
+        return record
+
+    # ---- wire versions
+
+    def _seen(self, aid: str) -> Seen | None:
+        raw = self.store.get(f"v:{aid}")
+        return Seen.model_validate_json(raw) if raw else None
+
+    def _record_seen(self, aid: str, seen: Seen) -> None:
+        self.store[f"v:{aid}"] = seen.model_dump_json()
+        if seen.killed:
+            heapq.heappush(self._kill_clock, (seen.seen, aid))
+
+    def _writethru(self, article: CleanedArticle, seen: float) -> DedupResult:
+        """A higher version of an article in the window replaces it in place: the same story and role (a writethru
+        is the same item, not a duplicate of itself), its features from the new text for later comparisons."""
+        aid = article.article_id
+        entry = self._entries[aid]
+        record = json.loads(self.store[f"a:{aid}"])
+        feats = self._features(article)
+        if record["exact"]:
+            # An exact copy has no document and no features: the new text is judged afresh.
+            self._forget(entry)
+            del self.store[f"a:{aid}"]
+            return self._assign(aid, entry.key, max(seen, entry.seen), feats, self._links(feats, entry.key[1]))
+        info = DedupInfo.model_validate(record["info"]).model_copy(update={"fingerprint": feats.fp})
+        links = [(target, DedupLevel(level)) for target, level in record.get("links", ())]
+        new = self._record(entry.key, max(seen, entry.seen), feats, info, [], links, exact=False)
+        self._forget(entry)
+        self.store[f"a:{aid}"] = json.dumps(new)
+        self._remember(aid, new)
+        return DedupResult(info=info, links=_links_of(new))
+
+    def _kill(self, aid: str, version: int | None, seen: float) -> DedupResult:
+        """Take a killed article out of the window; if it was its story's canonical, the earliest remaining member
+        takes over (its and the other members' documents get the new facts as story updates)."""
+        entry = self._entries.get(aid)
+        last = self._seen(aid)
+        story = entry.story if entry else (last.story_id if last else None)
+        updates: list[tuple[str, DedupInfo]] = []
+        if entry is not None:
+            self._forget(entry)
+            del self.store[f"a:{aid}"]
+            updates = self._hand_on_canonical(entry.story, aid)
+        tomb = Seen(
+            version=version,
+            killed=True,
+            action=WireAction.KILL,
+            seen=max(seen, last.seen if last else seen),
+            story_id=story,
+            updated=tuple(u for u, _ in updates),
+        )
+        self._record_seen(aid, tomb)
+        return self._killed(aid, tomb, tuple(updates))
+
+    def _killed(self, aid: str, tomb: Seen, updates: tuple[tuple[str, DedupInfo], ...] | None = None) -> DedupResult:
+        if updates is None:  # a replay: the members' current facts
+            updates = tuple((u, info) for u in tomb.updated if (info := self.info(u)) is not None)
+        info = DedupInfo(story_id=tomb.story_id or f"st-{aid}", is_canonical=False, fingerprint="")
+        return DedupResult(info=info, updates=updates, action=WireAction.KILL)
+
+    def _hand_on_canonical(self, story: str, gone: str) -> list[tuple[str, DedupInfo]]:
+        members = self._members.get(story, set())
+        # Exact copies have no document: a story of nothing else has no article to hand the role to.
+        candidates = [self._entries[m] for m in members if not self._entries[m].exact]
+        if not candidates:
+            if not members:
+                self._members.pop(story, None)
+                self._canonical.pop(story, None)
+                self.store.pop(f"s:{story}", None)
+            return []
+        if self._canonical[story][2] != gone:
+            return []
+        canonical = min(e.key for e in candidates)
+        self._canonical[story] = canonical
+        self.store[f"s:{story}"] = json.dumps({"canonical": list(canonical)})
+        updates = []
+        for m in sorted(members):
+            record = json.loads(self.store[f"a:{m}"])
+            old = DedupInfo.model_validate(record["info"])
+            is_canon = m == canonical[2]
+            new = old.model_copy(
+                update={
+                    "is_canonical": is_canon,
+                    "duplicate_of": None if is_canon else canonical[2],
+                    "level": DedupLevel.UNIQUE if is_canon else old.level,
+                }
+            )
+            if new != old:
+                record["info"] = new.model_dump(mode="json")
+                self.store[f"a:{m}"] = json.dumps(record)
+                updates.append((m, new))
+        return updates
 
     def _supported(self, links: list[_Link]) -> list[_Link]:
         """Drop rewrite-only links into stories the article matches too few members of (see config)."""
@@ -812,6 +951,8 @@ class Deduplicator:
                 elif k.startswith("s:"):
                     w, t, cid = json.loads(v)["canonical"]
                     self._canonical[k[2:]] = (w, t, cid)
+                elif k.startswith("v:") and (seen := Seen.model_validate_json(v)).killed:
+                    heapq.heappush(self._kill_clock, (seen.seen, k[2:]))
 
 
 def dedup(article: CleanedArticle, deduplicator: Deduplicator) -> DedupResult:
