@@ -117,6 +117,8 @@ def clean(raw: RawArticle) -> CleanedArticle:
         for i, t in enumerate(texts)
     )
     lead = next(b.text for b in blocks if b.kind is BlockKind.PARAGRAPH)
+    removed_dateline = next((r.text for r in record.removed if r.rule == "dateline"), None)
+    dateline = raw.wire.located or rules.dateline_place(removed_dateline or lead)
     return CleanedArticle(
         article_id=raw.article_id,
         origin=raw.origin,
@@ -127,6 +129,7 @@ def clean(raw: RawArticle) -> CleanedArticle:
         title=title or title_from_lead(lead),
         kicker=kicker,
         subtitle=subtitle,
+        dateline=dateline,
         blocks=blocks,
         attribution=Attribution(wire_derived=rules.is_wire(record.agencies), agencies=tuple(record.agencies)),
         removed=tuple(record.removed),

@@ -823,6 +823,36 @@ _DATELINE_RES = (
 )
 
 
+# Month names as written in full or abbreviated, exactly: a looser pattern would read "Mayor" as a month.
+MONTH_NAME = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?"
+    r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
+_DATELINE = re.compile(
+    r"^\s*(?P<place>[A-Z][\w.'’-]*(?:\s[A-Za-z][\w.'’-]*){0,3}?)"  # "WASHINGTON", "Rio de Janeiro"
+    r"(?:/[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*){0,3})?"  # "SHANGHAI/WASHINGTON": the first place is the dateline's
+    rf"(?:,\s*(?P<region>(?!{MONTH_NAME}\b)[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*){{0,2}}))?"  # ", Pakistan"
+    rf"(?P<date>,?\s*{MONTH_NAME}\.?\s+\d{{1,2}}\.?)?"  # ", Jan 13", ", February 7."
+    r"\s*(?:\((?P<agency>[A-Za-z][\w .&/-]{0,30})\)\s*[-–—:]*|/(?P<slash>[A-Z]{2,10})/\.?|(?P<dash>--?|–|—))"
+)
+
+
+def dateline_place(text: str) -> str | None:
+    """The place of a dateline opening `text`: "WASHINGTON (Reuters) -", "BAKU, February 7. /TASS/.",
+    "Islamabad, Pakistan --", "BEIJING —" -> "Washington", "Baku", "Islamabad", "Beijing"; else None.
+
+    A bare "Word —" opening only counts when the word is in capitals or followed by a region, so an
+    ordinary sentence ("Taiwan — a democracy — votes") is not taken for a dateline.
+    """
+    m = _DATELINE.match(text)
+    if m is None:
+        return None
+    place = m.group("place")
+    if m.group("dash") and not (m.group("region") or m.group("date") or place.isupper()):
+        return None
+    return place.title() if place.isupper() else place
+
+
 def split_dateline(lead: str) -> tuple[str, tuple[str, ...], str] | None:
     """(dateline, agencies, rest of the lead) when the lead opens with an agency dateline."""
     for pattern in _DATELINE_RES:

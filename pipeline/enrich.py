@@ -19,6 +19,7 @@ from pathlib import Path
 import spacy
 from spacy.language import Language
 
+from pipeline.clean_rules import MONTH_NAME
 from pipeline.entities import PREFIX_CHARS, SUFFIX_CHARS, Mention, normalise
 from pipeline.language import detect_language
 from pipeline.models import BlockKind, CleanedArticle, DedupedArticle, DedupLevel, EnrichedArticle, Entity, Tag
@@ -128,42 +129,12 @@ def tag(article: CleanedArticle, lexicon: Lexicon) -> tuple[Tag, ...]:
     return tuple(tags)
 
 
-# ---------------------------------------------------------------------------------------------- datelines
-
-_MONTH = (
-    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sept?(?:ember)?"
-    r"|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
-)
-_DATELINE = re.compile(
-    r"^\s*(?P<place>[A-Z][\w.'’-]*(?:\s[A-Za-z][\w.'’-]*){0,3}?)"  # "WASHINGTON", "Rio de Janeiro"
-    rf"(?:,\s*(?P<region>(?!{_MONTH}\b)[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*){{0,2}}))?"  # ", Pakistan"
-    rf"(?P<date>,?\s*{_MONTH}\.?\s+\d{{1,2}}\.?)?"  # ", Jan 13", ", February 7."
-    r"\s*(?:\((?P<agency>[A-Za-z][\w .&/-]{0,30})\)\s*[-–—:]*|/(?P<slash>[A-Z]{2,10})/\.?|(?P<dash>--?|–|—))"
-)
-
-
-def extract_dateline(text: str) -> str | None:
-    """The place of a dateline opening `text`: "WASHINGTON (Reuters) -", "BAKU, February 7. /TASS/.",
-    "Islamabad, Pakistan --", "BEIJING —" -> "Washington", "Baku", "Islamabad", "Beijing"; else None.
-
-    A bare "Word —" opening only counts when the word is in capitals or followed by a region, so an
-    ordinary sentence ("Taiwan — a democracy — votes") is not taken for a dateline.
-    """
-    m = _DATELINE.match(text)
-    if m is None:
-        return None
-    place = m.group("place")
-    if m.group("dash") and not (m.group("region") or m.group("date") or place.isupper()):
-        return None
-    return place.title() if place.isupper() else place
-
-
 _MONTHS = {
     m: i for i, m in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)
 }
 _STATED_DATE = re.compile(
-    rf"\b(?:(?P<m1>{_MONTH})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y1>\d{{4}}))?"
-    rf"|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m2>{_MONTH})\.?(?:,?\s+(?P<y2>\d{{4}}))?)\b"
+    rf"\b(?:(?P<m1>{MONTH_NAME})\.?\s+(?P<d1>\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(?P<y1>\d{{4}}))?"
+    rf"|(?P<d2>\d{{1,2}})(?:st|nd|rd|th)?\s+(?P<m2>{MONTH_NAME})\.?(?:,?\s+(?P<y2>\d{{4}}))?)\b"
 )
 
 
@@ -307,7 +278,7 @@ def enrich(
                 entities=entities if english else (),
                 language=languages[i],
                 tags=tag(item.article, lexicon) if english else (),
-                dateline=extract_dateline(item.article.lead),
+                dateline=item.article.dateline,
                 stated_dates=stated_dates(item.article.body, _reference_date(item.article)),
             )
         )

@@ -154,6 +154,9 @@ class CleanedArticle(Model):
     title: str
     kicker: str | None = None  # a short tag line above the story, e.g. "Antony Blinken"
     subtitle: str | None = None
+    # The dateline's place ("Washington" for "WASHINGTON (Reuters) -"), found before cleaning takes an agency
+    # dateline off the lead; the provider's `wire.located` when it states one.
+    dateline: str | None = None
     blocks: tuple[Block, ...]
     attribution: Attribution = Attribution()
     removed: tuple[RemovedLine, ...] = ()

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from pipeline import clean_rules as rules
 from pipeline.clean import clean, strip_tags, title_from_lead
 from pipeline.errors import InvalidInput
-from pipeline.models import Attribution, BlockKind, CleanedArticle, ContentType, RawArticle
+from pipeline.models import Attribution, BlockKind, CleanedArticle, ContentType, RawArticle, WireMeta
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 LEAD = "The minister resigned on Tuesday after a week of protests. Her deputy will lead the ministry until June."
@@ -271,35 +271,56 @@ def test_read_more_kept_when_the_boundary_cannot_be_seen() -> None:
 
 
 @pytest.mark.parametrize(
-    ("lead", "dateline", "agencies", "rest"),
+    ("lead", "dateline", "agencies", "rest", "place"),
     [
-        ("WASHINGTON (Reuters) - The Senate voted on Tuesday.", "WASHINGTON (Reuters) -", ("Reuters",), "The Senate"),
-        ("LONDON (AP) — Britain said on Monday it would act.", "LONDON (AP) —", ("AP",), "Britain said"),
+        (
+            "WASHINGTON (Reuters) - The Senate voted on Tuesday.",
+            "WASHINGTON (Reuters) -",
+            ("Reuters",),
+            "The Senate",
+            "Washington",
+        ),
+        ("LONDON (AP) — Britain said on Monday it would act.", "LONDON (AP) —", ("AP",), "Britain said", "London"),
         (
             "SHANGHAI/WASHINGTON, March 9 (Reuters) - China approved the marks.",
             "SHANGHAI/WASHINGTON, March 9 (Reuters) -",
             ("Reuters",),
             "China approved",
+            "Shanghai",
         ),
         (
             "MOSCOW, March 14. /TASS/. There are no Russian forces in Egypt.",
             "MOSCOW, March 14. /TASS/.",
             ("TASS",),
             "There are no",
+            "Moscow",
         ),
         (
             "LASHKAR GAH, Afghanistan, Feb 28 (Reuters) - Taliban fighters attacked.",
             "LASHKAR GAH, Afghanistan, Feb 28 (Reuters) -",
             ("Reuters",),
             "Taliban fighters",
+            "Lashkar Gah",
         ),
     ],
 )
-def test_dateline(lead: str, dateline: str, agencies: tuple[str, ...], rest: str) -> None:
+def test_dateline(lead: str, dateline: str, agencies: tuple[str, ...], rest: str, place: str) -> None:
     article = clean(raw(f"{lead} More follows.", title="Headline"))
     assert [(r.text, r.rule) for r in article.removed] == [(dateline, "dateline")]
+    assert article.dateline == place  # found before the dateline left the lead
     assert article.lead.startswith(rest)
     assert article.attribution == Attribution(wire_derived=True, agencies=agencies)
+
+
+def test_dateline_without_agency_stays_and_is_read() -> None:
+    article = clean(raw("BEIJING — China said on Monday it would act. More follows.", title="Headline"))
+    assert article.dateline == "Beijing" and article.lead.startswith("BEIJING —")
+
+
+def test_provider_located_wins() -> None:
+    text = "WASHINGTON (Reuters) - The Senate voted on Tuesday. More follows."
+    article = clean(raw(text, title="Headline").model_copy(update={"wire": WireMeta(located="Washington, D.C.")}))
+    assert article.dateline == "Washington, D.C."
 
 
 def test_quoted_boilerplate_is_reporting() -> None:

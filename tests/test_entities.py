@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.clean_rules import dateline_place
 from pipeline.enrich import (
     _chunks,
-    extract_dateline,
     load_lexicon,
     stated_dates,
     tag,
@@ -503,8 +503,8 @@ def test_default_lexicon_has_the_required_topics() -> None:
         ("Hours before voters in Taiwan went to the polls", None),
     ],
 )
-def test_extract_dateline(text: str, place: str | None) -> None:
-    assert extract_dateline(text) == place
+def test_dateline_place(text: str, place: str | None) -> None:
+    assert dateline_place(text) == place
 
 
 def test_stated_dates() -> None:
