@@ -20,7 +20,7 @@ from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, AsyncElasticsearch, ConflictError
 from pydantic import ValidationError
 
-from connectors.elastic import backoff_s
+from connectors.retry import async_policy
 from pipeline.alerts import (
     Alert,
     AlertStatus,
@@ -66,23 +66,17 @@ class TopicSink:
         self.cap_s = cap_s
 
     async def send(self, alert: Alert) -> Delivery:
-        attempt = 0
-        while True:
-            try:
-                # Keyed by story: every alert of one story lands on one partition, in order.
-                await self.publish(alert.story_id.encode(), alert.model_dump_json().encode())
-                return Delivery(sink=self.kind, ok=True, attempts=attempt + 1, at=utcnow())
-            except Exception as exc:  # the producer's errors vary by client; all of them mean "not sent"
-                delay = backoff_s(attempt, self.base_s, self.cap_s)
-                log.warning(
-                    "alert %s not on the alerts topic yet (%s: %s); retrying in %.1f s",
-                    alert.alert_id,
-                    type(exc).__name__,
-                    exc,
-                    delay,
-                )
-                await asyncio.sleep(delay)
-                attempt += 1
+        # The producer's errors vary by client; all of them mean "not sent".
+        retry = async_policy(
+            f"alert {alert.alert_id} to the alerts topic", on=Exception, base_s=self.base_s, cap_s=self.cap_s
+        )
+
+        async def attempt() -> None:
+            # Keyed by story: every alert of one story lands on one partition, in order.
+            await self.publish(alert.story_id.encode(), alert.model_dump_json().encode())
+
+        await retry(attempt)
+        return Delivery(sink=self.kind, ok=True, attempts=retry.statistics["attempt_number"], at=utcnow())
 
 
 class JsonlSink:
@@ -167,46 +161,38 @@ class WebhookSink:
             # The same alert sent twice (after a crash) carries the same key: receivers can deduplicate.
             "Idempotency-Key": alert.alert_id,
         }
-        error = ""
-        for attempt in range(1, self.attempts + 1):
-            try:
-                await asyncio.to_thread(_post, self.url, body, headers, self.timeout_s)
-                return Delivery(sink=self.kind, ok=True, attempts=attempt, at=utcnow())
-            except WebhookFailed as exc:
-                error = str(exc)
-                if not exc.retry or attempt == self.attempts:
-                    break
-                delay = backoff_s(attempt - 1, self.base_s, self.cap_s)
-                log.warning(
-                    "webhook %s: %s (attempt %d of %d); retrying in %.1f s",
-                    self.url,
-                    exc,
-                    attempt,
-                    self.attempts,
-                    delay,
-                )
-                await self.sleep(delay)
-        log.error("alert %s (%s) not delivered to webhook %s: %s", alert.alert_id, alert.rule, self.url, error)
-        return Delivery(sink=self.kind, ok=False, attempts=attempt, error=error, at=utcnow())
+        retry = async_policy(
+            f"webhook {self.url}",
+            on=lambda exc: isinstance(exc, WebhookFailed) and exc.retry,
+            base_s=self.base_s,
+            cap_s=self.cap_s,
+            attempts=self.attempts,
+            sleep=self.sleep,
+        )
+        try:
+            await retry(asyncio.to_thread, _post, self.url, body, headers, self.timeout_s)
+        except WebhookFailed as exc:
+            attempts = retry.statistics["attempt_number"]
+            log.error("alert %s (%s) not delivered to webhook %s: %s", alert.alert_id, alert.rule, self.url, exc)
+            return Delivery(sink=self.kind, ok=False, attempts=attempts, error=str(exc), at=utcnow())
+        return Delivery(sink=self.kind, ok=True, attempts=retry.statistics["attempt_number"], at=utcnow())
+
+
+def search_trouble(exc: BaseException) -> bool:
+    """Elasticsearch unreachable, 429 or 5xx: the server's trouble, worth waiting out; anything else is not."""
+    if isinstance(exc, TransportConnectionError | ConnectionTimeout):
+        return True
+    return isinstance(exc, ApiError) and (exc.meta.status == 429 or exc.meta.status >= 500)
 
 
 async def retrying(call: Callable[[], Awaitable[T]], what: str, base_s: float, cap_s: float) -> T:
-    """Elasticsearch unreachable, 429 or 5xx: wait and try again, however long it takes. The story stays
-    unacknowledged meanwhile, which is the backpressure; any other error is raised."""
-    attempt = 0
-    while True:
-        try:
-            return await call()
-        except (TransportConnectionError, ConnectionTimeout) as exc:
-            reason = str(exc)
-        except ApiError as exc:
-            if not (exc.meta.status == 429 or exc.meta.status >= 500):
-                raise
-            reason = f"{exc.meta.status} {exc.message}"
-        delay = backoff_s(attempt, base_s, cap_s)
-        log.warning("%s: search server trouble (%s); retrying in %.1f s", what, reason[:200], delay)
-        await asyncio.sleep(delay)
-        attempt += 1
+    """Retry `call` on search-server trouble however long it takes. The story stays unacknowledged meanwhile,
+    which is the backpressure; any other error is raised."""
+
+    async def attempt() -> T:  # tenacity awaits only what it sees is a coroutine function; a partial is not
+        return await call()
+
+    return await async_policy(what, on=search_trouble, base_s=base_s, cap_s=cap_s)(attempt)
 
 
 class AlertLedger:

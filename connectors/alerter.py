@@ -46,7 +46,7 @@ from connectors.alert_sinks import (
     jsonl_path,
     retrying,
 )
-from connectors.elastic import backoff_s
+from connectors.retry import backoff_s
 from pipeline.alerts import (
     ALERT_SOURCE_FIELDS,
     DELIVERY_ORDER,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +11,7 @@ from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, AsyncElasticsearch, Elasticsearch
 
+from connectors.retry import async_policy
 from pipeline.alerts import ALERT_MAPPING
 from pipeline.errors import TransientError
 from pipeline.index import (
@@ -28,11 +28,6 @@ from pipeline.models import Entity
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
-
-
-def backoff_s(attempt: int, base: float, cap: float) -> float:
-    """Exponential backoff with full jitter: many workers retrying a recovering server do not stampede it."""
-    return random.uniform(0, min(cap, base * 2**attempt))
 
 
 # Rollover when the write index's primary shard reaches 50 GB (Elastic's recommended upper shard size) or
@@ -109,6 +104,10 @@ def sync_client(settings: Settings) -> Elasticsearch:
     return Elasticsearch(settings.search_url, request_timeout=settings.request_timeout_s)
 
 
+class NotAccepted(Exception):
+    """Some items of a bulk were not taken (429/5xx, or the request failed): they are sent again."""
+
+
 class SearchSink:
     """Writes bulks; retries what the server could not take; returns every item's final fate."""
 
@@ -121,16 +120,11 @@ class SearchSink:
 
     async def setup(self) -> None:
         # Index set-up is rare and small: the sync client keeps one code path for the CLI and the worker.
-        attempt = 0
-        while True:
-            try:
-                await asyncio.to_thread(setup_indices, sync_client(self.settings), self.settings)
-                return
-            except (TransportConnectionError, ConnectionTimeout) as exc:
-                delay = backoff_s(attempt, self.settings.retry_base_s, self.settings.retry_max_s)
-                log.warning("search server not reachable (%s); retrying set-up in %.1f s", exc, delay)
-                await asyncio.sleep(delay)
-                attempt += 1
+        s = self.settings
+        retry = async_policy(
+            "index set-up", on=(TransportConnectionError, ConnectionTimeout), base_s=s.retry_base_s, cap_s=s.retry_max_s
+        )
+        await retry(asyncio.to_thread, setup_indices, sync_client(s), s)
 
     async def _bulk_once(self, actions: Sequence[dict[str, Any]]) -> list[ItemResult]:
         body: list[dict[str, Any]] = []
@@ -162,30 +156,23 @@ class SearchSink:
         the stream does not consume while its batch is not written."""
         final: list[ItemResult | None] = [None] * len(actions)
         todo = list(range(len(actions)))
-        attempt = 0
-        while todo:
-            try:
-                results = await self._bulk_once([actions[i] for i in todo])
-            except TransientError as exc:
-                results = [ItemResult(ItemFate.RETRY, 503, str(exc))] * len(todo)
-            retry = []
-            for i, result in zip(todo, results, strict=True):
-                if result.fate is ItemFate.RETRY:
-                    retry.append(i)
-                else:
-                    final[i] = result
-            if retry:
-                delay = backoff_s(attempt, self.settings.retry_base_s, self.settings.retry_max_s)
-                log.warning(
-                    "%d of %d bulk items not accepted (%s); retrying in %.1f s",
-                    len(retry),
-                    len(todo),
-                    results[0].reason[:200],
-                    delay,
-                )
-                await asyncio.sleep(delay)
-                attempt += 1
-            todo = retry
+        s = self.settings
+        async for attempt in async_policy("bulk", on=NotAccepted, base_s=s.retry_base_s, cap_s=s.retry_max_s):
+            with attempt:
+                try:
+                    results = await self._bulk_once([actions[i] for i in todo])
+                except TransientError as exc:
+                    results = [ItemResult(ItemFate.RETRY, 503, str(exc))] * len(todo)
+                retry = []
+                for i, result in zip(todo, results, strict=True):
+                    if result.fate is ItemFate.RETRY:
+                        retry.append(i)
+                    else:
+                        final[i] = result
+                if retry:
+                    reason = next(r.reason for r in results if r.fate is ItemFate.RETRY)
+                    todo = retry
+                    raise NotAccepted(f"{len(retry)} of {len(results)} bulk items not accepted ({reason[:200]})")
         return [r for r in final if r is not None]
 
 

@@ -8,7 +8,6 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
+from connectors.retry import policy
 from pipeline.settings import Settings
 
 # noida-db is built against a newer glibc and warns about it on every call; the warning is harmless
@@ -106,13 +106,13 @@ def up(settings: Settings, timeout_s: float = 30.0) -> bool:
 
 
 def wait_ready(settings: Settings, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    def check() -> None:
         current = state(settings)
-        if current.kafka and current.search:
-            return
-        time.sleep(0.1)
-    raise ServerError(f"servers did not answer within {timeout_s:.0f} s: {state(settings)}")
+        if not (current.kafka and current.search):
+            raise ServerError(f"servers did not answer within {timeout_s:.0f} s: {current}")
+
+    # The local servers start in ~20 ms: waits of at most half a second.
+    policy("wait for the local servers", on=ServerError, base_s=0.05, cap_s=0.5, deadline_s=timeout_s)(check)
 
 
 def down(settings: Settings) -> None:
@@ -137,15 +137,9 @@ def start_service(settings: Settings, service: str) -> None:
 def create_topics(settings: Settings, timeout_s: float = 30.0) -> None:
     """Create every topic with its partition count. Auto-created topics would get one partition, which
     would silently cap the number of workers at one."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap, client_id=f"{settings.app_id}-admin")
-            break
-        except KafkaError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+    # A broker that was just started answers within a second or so: short waits.
+    retry = policy("connect to the broker", on=KafkaError, base_s=0.1, cap_s=1.0, deadline_s=timeout_s)
+    admin = retry(KafkaAdminClient, bootstrap_servers=settings.kafka_bootstrap, client_id=f"{settings.app_id}-admin")
     try:
         for name, partitions in settings.all_topics.items():
             with contextlib.suppress(TopicAlreadyExistsError):

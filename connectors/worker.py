@@ -7,7 +7,6 @@ import os
 import signal
 import socket
 import threading
-import time
 from collections.abc import Callable
 from typing import Literal
 
@@ -16,6 +15,7 @@ from elastic_transport import TransportError
 
 from connectors.elastic import setup_indices, sync_client
 from connectors.liveness import start_beating
+from connectors.retry import policy
 from pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -67,16 +67,13 @@ def wait_for_broker(settings: Settings) -> None:
 def _wait_until_up(
     settings: Settings, server: Literal["broker", "search"], attempt: Callable[[], None], fails: type[Exception]
 ) -> None:
-    """Repeat `attempt` every second until it stops raising `fails`; past `server_wait_s`, exit naming the server."""
-    deadline = time.monotonic() + settings.server_wait_s
-    while True:
-        try:
-            attempt()
-            return
-        except fails as exc:
-            if time.monotonic() > deadline:
-                raise SystemExit(settings.unreachable(server, str(exc))) from exc
-            time.sleep(1.0)
+    """Repeat `attempt` until it stops raising `fails`; past `server_wait_s`, exit naming the server."""
+    # Waits of at most a second: a server that is starting is used within a second of being up.
+    retry = policy(f"wait for the {server}", on=fails, base_s=0.1, cap_s=1.0, deadline_s=settings.server_wait_s)
+    try:
+        retry(attempt)
+    except fails as exc:
+        raise SystemExit(settings.unreachable(server, str(exc))) from exc
 
 
 def _connect_any(bootstrap: str) -> None:

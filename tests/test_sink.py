@@ -6,7 +6,8 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from connectors.elastic import SearchSink, backoff_s
+from connectors.elastic import SearchSink
+from connectors.retry import backoff_s
 from pipeline.errors import TransientError
 from pipeline.index import ItemFate, ItemResult
 from pipeline.settings import Settings
