@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from lxml import etree
@@ -59,6 +60,7 @@ def parse_news_item(item: etree._Element, *, origin: str, folder_source: str | N
         raise InvalidInput("NewsML-G2 newsItem has no guid")
     status = pub_status(_attr(item, "itemMeta/pubStatus", "qcode"), "pubStatus")
     content_meta = item.find("n:contentMeta", NS)
+    # An item without contentMeta (a kill may come that bare) reads as one whose contentMeta states nothing.
     meta = content_meta if content_meta is not None else etree.Element(f"{{{NAR}}}contentMeta")
     body = _body(item, guid=guid, usable=status is PubStatus.USABLE)
     title = _text(meta, "headline") or body.headline
@@ -83,8 +85,7 @@ def parse_news_item(item: etree._Element, *, origin: str, folder_source: str | N
         version=integer(item.get("version"), "newsItem version"),
         pub_status=status,
         byline=_text(meta, "by") or body.byline,
-        # The place's name; an item that names none may still state it in its dateline ("MOSCOW, Monday").
-        located=_text(meta, "located/name") or _text(meta, "dateline"),
+        located=_text(meta, "located/name") or _dateline_place(_text(meta, "dateline")),
         language=_attr(meta, "language", "tag") or one_line(item.get(XML_LANG)),
         urgency=integer(_text(meta, "urgency"), "urgency"),
         subjects=tuple(
@@ -156,6 +157,12 @@ def _attr(parent: etree._Element, path: str, *names: str) -> str | None:
 def _any_attr(parent: etree._Element, path: str, name: str) -> str | None:
     el = parent.find(path)
     return None if el is None else one_line(el.get(name))
+
+
+def _dateline_place(dateline: str | None) -> str | None:
+    """An item whose `located` names no place may still state it in its dateline: the place is what comes
+    before the date or the agency ("MOSCOW, Monday (Reuters)" -> "MOSCOW")."""
+    return one_line(re.split(r"[,(]", dateline, maxsplit=1)[0]) if dateline else None
 
 
 def _is_canonical(rel: str | None) -> bool:
