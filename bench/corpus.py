@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from connectors.corpus import NewsArticle, load_news_articles
-from pipeline.models import Block, CleanedArticle, RawArticle, article_id_for
+from pipeline.models import Block, CleanedArticle, RawArticle, WireMeta, article_id_for
 
 # Synthetic copies of an article replace this fraction of its words, in turn: 0 is an exact copy under a new
 # URL (dedup: exact), 3% and 8% are what outlets do to wire copy (near), 20% is a heavy rewrite that may or may
@@ -46,6 +46,7 @@ def raw_article(article: NewsArticle) -> RawArticle:
         title=article.title,
         source=article.source,
         url=article.url,
+        wire=WireMeta(input_format="json"),
     )
 
 

@@ -12,10 +12,10 @@ from pathlib import Path
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from pydantic import ValidationError
 
-from connectors.files import read_article
+from connectors.files import read_articles
 from pipeline.errors import InvalidInput
 from pipeline.fate import payload_bytes
-from pipeline.models import DeadLetter
+from pipeline.models import DeadLetter, RawArticle
 from pipeline.settings import Settings
 
 
@@ -74,6 +74,18 @@ def replay_target(settings: Settings, letter: DeadLetter) -> str | None:
     }.get(letter.stage)
 
 
+def file_articles(origin: str, max_bytes: int) -> list[RawArticle]:
+    """What to resend for a letter of the produce stage: every article of the file when the letter names the
+    file, the one item when it names an item of it (`path#3`). Empty while that is still not an article."""
+    path, sep, number = origin.rpartition("#")
+    whole = not (sep and number.isdigit()) or Path(origin).exists()
+    try:
+        items = read_articles(Path(origin if whole else path), max_bytes=max_bytes)
+    except InvalidInput:
+        return []
+    return [i for i in items if isinstance(i, RawArticle) and (whole or i.origin == origin)]
+
+
 def replay(settings: Settings, stage: str | None = None, dry_run: bool = False) -> dict[str, int]:
     """Send letters (of `stage`, or all) back. Files the producer refused are read again from their path:
     replaying those makes sense once the file was fixed, and a still-broken file is reported, not resent."""
@@ -90,18 +102,17 @@ def replay(settings: Settings, stage: str | None = None, dry_run: bool = False) 
             if stage and letter.stage != stage:
                 continue
             if letter.stage == "produce":
-                try:
-                    article = read_article(Path(letter.origin or ""), max_bytes=settings.max_file_bytes)
-                except InvalidInput:
+                articles = file_articles(letter.origin or "", settings.max_file_bytes)
+                if not articles:
                     counts["still_invalid"] += 1
                     continue
-                topic, key, value = settings.topic_raw, article.article_id, article.model_dump_json().encode()
+                messages = [(settings.topic_raw, a.article_id, a.model_dump_json().encode()) for a in articles]
             else:
                 target = replay_target(settings, letter)
                 if target is None:
                     counts["skipped"] += 1
                     continue
-                topic, key, value = target, letter.article_id or "", payload_bytes(letter)
+                messages = [(target, letter.article_id or "", payload_bytes(letter))]
             counts["replayed"] += 1
             if producer is not None:
                 # The letter's history travels along, so a replay that fails again counts its attempts.
@@ -109,7 +120,8 @@ def replay(settings: Settings, stage: str | None = None, dry_run: bool = False) 
                     ("wiredesk-attempts", str(letter.attempts).encode()),
                     ("wiredesk-first-failure", letter.first_failure_at.isoformat().encode()),
                 ]
-                futures.append(producer.send(topic, key=key.encode(), value=value, headers=history))
+                for topic, key, value in messages:
+                    futures.append(producer.send(topic, key=key.encode(), value=value, headers=history))
         if producer is not None:
             producer.flush()
             for future in futures:

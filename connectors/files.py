@@ -1,31 +1,15 @@
-"""Turn an article file into a RawArticle, or say precisely why it cannot be one.
-
-Plain text (like seeds/), HTML (.html/.htm), and JSON objects with title/body/source/url/published_at."""
+"""Read an article file: its decoding, size limit and place in the drop folder; what it holds is read by
+connectors.formats (plain text, HTML, JSON, ninjs, NewsML-G2, RSS/Atom)."""
 
 from __future__ import annotations
 
-import json
-from datetime import datetime
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
-
+from connectors.formats import Item, parse_document
 from pipeline.errors import InvalidInput
-from pipeline.models import ContentType, RawArticle, article_id_for
 
-HTML_SUFFIXES = {".html", ".htm"}
 # Files an editor or a copy in progress leaves behind; picking them up would send half an article.
 IGNORED_SUFFIXES = {".tmp", ".part", ".swp", ".crdownload"}
-
-
-class JsonArticle(BaseModel):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
-
-    body: str
-    title: str | None = None
-    source: str | None = None
-    url: str | None = None
-    published_at: datetime | None = None
 
 
 def is_candidate(path: Path) -> bool:
@@ -49,8 +33,10 @@ def decode(data: bytes) -> str:
         raise InvalidInput(f"not valid UTF-8: {exc.reason} at byte {exc.start}") from exc
 
 
-def read_article(path: Path, *, max_bytes: int, root: Path | None = None) -> RawArticle:
-    """Read one file. `root` is the drop folder: links out of it are refused and a sub-folder names the source."""
+def read_articles(path: Path, *, max_bytes: int, root: Path | None = None) -> list[Item]:
+    """Read one file: its articles, or an ItemError for each item of it that is not one. A file that cannot be
+    read at all, or whose format is not recognised, raises InvalidInput. `root` is the drop folder: links out of
+    it are refused, and a sub-folder names the source of the items that name none."""
     if root is not None:
         resolved, base = path.resolve(), root.resolve()
         if not resolved.is_relative_to(base):
@@ -68,41 +54,4 @@ def read_article(path: Path, *, max_bytes: int, root: Path | None = None) -> Raw
     folder_source = None
     if root is not None and path.parent.resolve() != root.resolve():
         folder_source = path.parent.name
-    if path.suffix.lower() == ".json":
-        return _from_json(text, origin=str(path), folder_source=folder_source)
-    content_type = ContentType.HTML if path.suffix.lower() in HTML_SUFFIXES else ContentType.TEXT
-    return RawArticle(
-        article_id=article_id_for(url=None, source=folder_source, title=None, text=text),
-        origin=str(path),
-        content_type=content_type,
-        text=text,
-        source=folder_source,
-    )
-
-
-def _from_json(text: str, *, origin: str, folder_source: str | None) -> RawArticle:
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
-    if not isinstance(obj, dict):
-        raise InvalidInput(f"JSON article must be an object, got {type(obj).__name__}")
-    try:
-        item = JsonArticle.model_validate(obj)
-    except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-        raise InvalidInput(f"JSON article fields: {problems}") from exc
-    if not item.body:
-        raise InvalidInput("JSON article has an empty body")
-    source = item.source or folder_source
-    body_is_html = "<" in item.body and "</" in item.body
-    return RawArticle(
-        article_id=article_id_for(url=item.url, source=source, title=item.title, text=item.body),
-        origin=origin,
-        content_type=ContentType.HTML if body_is_html else ContentType.TEXT,
-        text=item.body,
-        title=item.title,
-        source=source,
-        url=item.url,
-        published_at=item.published_at,
-    )
+    return parse_document(text, suffix=path.suffix.lower(), origin=str(path), folder_source=folder_source)

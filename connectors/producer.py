@@ -13,7 +13,8 @@ from typing import Any
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from connectors.files import is_candidate, read_article
+from connectors.files import is_candidate, read_articles
+from connectors.formats import ItemError
 from pipeline.errors import InvalidInput
 from pipeline.fate import dead_letter, headers
 from pipeline.models import RawArticle
@@ -86,44 +87,60 @@ class ArticleProducer:
     def send_files(
         self, files: Iterable[tuple[Path, Path | None]], on_done: Callable[[Path, str | None], None] | None = None
     ) -> Summary:
-        """Send each file (or its dead letter), then wait for every future. `on_done(path, article_id)` is
-        called only once the broker has acknowledged that file."""
+        """Send every article of each file, and a dead letter for the file (unreadable, unrecognised) or for each
+        item of it that is not an article; then wait for every future. `on_done(path, article_id)` is called only
+        once the broker has acknowledged everything sent for that file; `article_id` is its first article's
+        (None when it held none)."""
         summary = Summary()
-        pending: list[tuple[Path, str | None, str | None, Any]] = []
+        # per file: [(article id, or None for a dead letter; origin; reason; future)]
+        pending: dict[Path, list[tuple[str | None, str, str, Any]]] = {}
         for path, root in files:
+            sends = pending.setdefault(path, [])
             try:
-                article = read_article(path, max_bytes=self.settings.max_file_bytes, root=root)
+                items = read_articles(path, max_bytes=self.settings.max_file_bytes, root=root)
             except InvalidInput as exc:
                 raw = _safe_read(path, self.settings.max_file_bytes)
-                letter = dead_letter(
-                    raw, exc, stage=STAGE, worker_id=self.settings.worker_id, source_topic="(file)", origin=str(path)
-                )
-                future = self._producer.send(
-                    self.settings.topic_dlq,
-                    key=str(path).encode(),
-                    value=letter.model_dump_json().encode(),
-                    headers=headers(letter),
-                )
-                pending.append((path, None, str(exc), future))
+                sends.append((None, str(path), str(exc), self._send_letter(raw, exc, origin=str(path))))
                 continue
-            future = self._producer.send(
-                self.settings.topic_raw, key=article.article_id.encode(), value=article.model_dump_json().encode()
-            )
-            pending.append((path, article.article_id, None, future))
+            for item in items:
+                if isinstance(item, ItemError):
+                    future = self._send_letter(item.payload.encode(), item.error, origin=item.origin)
+                    sends.append((None, item.origin, str(item.error), future))
+                else:
+                    future = self._producer.send(
+                        self.settings.topic_raw, key=item.article_id.encode(), value=item.model_dump_json().encode()
+                    )
+                    sends.append((item.article_id, item.origin, "", future))
         self._producer.flush()
-        for path, article_id, reason, future in pending:
-            try:
-                future.get(timeout=self.settings.request_timeout_s)
-            except KafkaError as exc:
-                summary.failed.append((str(path), f"{type(exc).__name__}: {exc}"))
-                continue
-            if article_id is None:
-                summary.dead_lettered.append((str(path), reason or ""))
-            else:
-                summary.sent.append(article_id)
-            if on_done:
-                on_done(path, article_id)
+        for path, sends in pending.items():
+            delivered = True
+            for article_id, origin, reason, future in sends:
+                try:
+                    future.get(timeout=self.settings.request_timeout_s)
+                except KafkaError as exc:
+                    summary.failed.append((origin, f"{type(exc).__name__}: {exc}"))
+                    delivered = False
+                    continue
+                if article_id is None:
+                    summary.dead_lettered.append((origin, reason))
+                else:
+                    summary.sent.append(article_id)
+            if delivered and on_done:
+                # Recorded only when all of it is in: a file with one unsent item is sent again, whole (the
+                # articles already sent get the same ids and are recognised as redeliveries downstream).
+                on_done(path, next((a for a, *_ in sends if a is not None), None))
         return summary
+
+    def _send_letter(self, raw: bytes, exc: InvalidInput, *, origin: str) -> Any:
+        letter = dead_letter(
+            raw, exc, stage=STAGE, worker_id=self.settings.worker_id, source_topic="(file)", origin=origin
+        )
+        return self._producer.send(
+            self.settings.topic_dlq,
+            key=origin.encode(),
+            value=letter.model_dump_json().encode(),
+            headers=headers(letter),
+        )
 
 
 def send_paths(settings: Settings, paths: Iterable[Path]) -> Summary:

@@ -72,17 +72,20 @@ def indexed_ids(settings: Settings, ids: Sequence[str]) -> list[str]:
 def refused_by_clean(paths: Sequence[Path]) -> set[str]:
     """Article ids the clean stage itself refuses (the corpus has a few empty or boilerplate-only texts):
     their expected outcome is dead_lettered, whatever the fault."""
-    from connectors.files import read_article
+    from connectors.files import read_articles
+    from connectors.formats import ItemError
     from pipeline.clean import clean
     from pipeline.errors import InvalidInput
 
     refused = set()
     for path in paths:
-        raw = read_article(path, max_bytes=10_000_000)
-        try:
-            clean(raw)
-        except InvalidInput:
-            refused.add(raw.article_id)
+        for raw in read_articles(path, max_bytes=10_000_000):
+            if isinstance(raw, ItemError):
+                continue  # dead-lettered by the producer, not by clean
+            try:
+                clean(raw)
+            except InvalidInput:
+                refused.add(raw.article_id)
     return refused
 
 
