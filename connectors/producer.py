@@ -16,7 +16,7 @@ from kafka.errors import KafkaError
 from connectors.files import is_candidate, read_article
 from pipeline.errors import InvalidInput
 from pipeline.fate import dead_letter, headers
-from pipeline.models import RawArticle
+from pipeline.models import DeadLetter, RawArticle
 from pipeline.settings import Settings
 
 STAGE = "produce"
@@ -83,6 +83,29 @@ class ArticleProducer:
                 summary.sent.append(article.article_id)
         return summary
 
+    def send_dead_letters(self, letters: Sequence[DeadLetter]) -> Summary:
+        """Dead-letter what a poller could not make an article of, and wait until the broker has every letter;
+        `Summary.dead_lettered` lists (origin, reason) of those it acknowledged."""
+        summary = Summary()
+        futures = [(letter, self._send_letter(letter)) for letter in letters]
+        self._producer.flush()
+        for letter, future in futures:
+            try:
+                future.get(timeout=self.settings.request_timeout_s)
+            except KafkaError as exc:
+                summary.failed.append((letter.origin or "", f"{type(exc).__name__}: {exc}"))
+            else:
+                summary.dead_lettered.append((letter.origin or "", letter.message))
+        return summary
+
+    def _send_letter(self, letter: DeadLetter) -> Any:
+        return self._producer.send(
+            self.settings.topic_dlq,
+            key=(letter.origin or letter.article_id or "").encode(),
+            value=letter.model_dump_json().encode(),
+            headers=headers(letter),
+        )
+
     def send_files(
         self, files: Iterable[tuple[Path, Path | None]], on_done: Callable[[Path, str | None], None] | None = None
     ) -> Summary:
@@ -98,13 +121,7 @@ class ArticleProducer:
                 letter = dead_letter(
                     raw, exc, stage=STAGE, worker_id=self.settings.worker_id, source_topic="(file)", origin=str(path)
                 )
-                future = self._producer.send(
-                    self.settings.topic_dlq,
-                    key=str(path).encode(),
-                    value=letter.model_dump_json().encode(),
-                    headers=headers(letter),
-                )
-                pending.append((path, None, str(exc), future))
+                pending.append((path, None, str(exc), self._send_letter(letter)))
                 continue
             future = self._producer.send(
                 self.settings.topic_raw, key=article.article_id.encode(), value=article.model_dump_json().encode()
