@@ -10,6 +10,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,7 +38,8 @@ RSS2 = """<?xml version="1.0" encoding="utf-8"?>
     <category domain="http://cv.iptc.org/newscodes/mediatopic/">medtop:09000000</category>
     <category>Shipping</category>
     <description>Dock workers return.</description>
-    <content:encoded><![CDATA[<p>Dock workers returned on <b>Tuesday</b>.</p><p>Cranes moved again.</p>]]></content:encoded>
+    <content:encoded><![CDATA[<p>Dock workers returned on <b>Tuesday</b>.</p>
+      <p>Cranes moved again.</p>]]></content:encoded>
   </item>
   <item>
     <title>Ferry timetable</title>
@@ -168,3 +170,254 @@ def test_feeds_file_round_trip(tmp_path: Path) -> None:
     path.write_text("feeds:\n  - url: https://x\n    intervall_s: 5\n")
     with pytest.raises(FeedsFileError, match="intervall_s"):
         load_feeds(path)
+
+
+# Integration: the poller against a local site, broker and index. The worker loads spaCy and joins its group
+# within seconds; two minutes leaves room for a slow CI machine.
+TIMEOUT_S = 120.0
+PARAGRAPHS = (
+    "The harbour authority confirmed on Tuesday that the container terminal will reopen after a week of repairs.",
+    "Shipping lines had diverted more than forty vessels to neighbouring ports while the quay was rebuilt.",
+    "Officials said the new cranes can handle ships twice the size of those that called last year.",
+)
+
+
+def make_item(slug: str, *, summary: str | None = None, **kw: Any) -> Item:
+    body = tuple(f"{p} ({slug})" for p in PARAGRAPHS)
+    summary = f"Short summary of {slug}." if summary is None else summary
+    return Item(slug=slug, title=f"Terminal reopens {slug}", summary=summary, body=body, **kw)
+
+
+@pytest.fixture
+def site() -> Iterator[Site]:
+    with serve(Site()) as s:
+        yield s
+
+
+@pytest.fixture
+def settings(backend: Settings, tmp_path: Path) -> Settings:
+    """The session's servers, with this test's own poll state and feeds file; no waiting between polls."""
+    return backend.model_copy(update={"data_dir": tmp_path, "feeds_path": tmp_path / "feeds.yml", "feed_tick_s": 0.1})
+
+
+@pytest.fixture
+def producer(settings: Settings) -> Iterator[ArticleProducer]:
+    p = ArticleProducer(settings)
+    yield p
+    p.close()
+
+
+def indexed(settings: Settings, worker: WorkerProcess, ids: list[str]) -> dict[str, dict[str, Any]]:
+    from rich.console import Console
+
+    from connectors.runner import wait_for_outcomes
+
+    outcomes = wait_for_outcomes(settings, ids, worker.proc, TIMEOUT_S, Console(quiet=True))
+    assert {o["outcome"] for o in outcomes.values()} == {"indexed"}, outcomes
+    es = sync_client(settings)
+    return {i: es.get(index=settings.index_name, id=i)["_source"] for i in ids}
+
+
+@pytest.mark.integration
+def test_poll_indexes_page_text_then_304_then_restart_then_new_item(
+    settings: Settings, worker: WorkerProcess, site: Site, producer: ArticleProducer
+) -> None:
+    for slug in ("a1", "a2", "a3"):
+        site.add("/rss.xml", make_item(slug, published=datetime(2026, 12, 1, 9, tzinfo=UTC)))
+    feed = FeedConfig(url=f"{site.url}/rss.xml", interval_s=60)
+    poller = FeedPoller(settings, producer)
+    first = poller.poll(feed)
+    assert first.status == "ok" and first.entries == 3 and first.from_page == 3 and not first.fallbacks
+    ids = [a.article_id for a in first.articles]
+    assert len(set(ids)) == 3
+    # (a) every item indexed with the page's main text (not the summary, not the navigation or footer)
+    slugs = {a.article_id: str(a.url).rsplit("/", 1)[1].removesuffix(".html") for a in first.articles}
+    for article_id, doc in indexed(settings, worker, ids).items():
+        slug = slugs[article_id]
+        assert doc["title"] == f"Terminal reopens {slug}"
+        assert doc["url"] == site.page_url(slug)
+        assert doc["wire"]["byline"] == "Jane Reporter"
+        assert doc["wire"]["guid"] == f"urn:site:{slug}"
+        assert doc["source"] == "Local Gazette"
+        body = str(doc["body"])
+        assert all(p in body for p in (f"{q} ({slug})" for q in PARAGRAPHS)), body
+        assert "Short summary" not in body and "newsletter" not in body and "Sport" not in body
+    # (b) nothing changed: the server answers 304 to the validators it gave, and nothing is sent
+    second = poller.poll(feed)
+    assert second.status == "not modified" and second.articles == []
+    last = site.seen("/rss.xml")[-1]
+    assert last.status == 304 and last.headers["if-none-match"] and last.headers["if-modified-since"]
+    assert last.headers["user-agent"].startswith("wiredesk/")
+    poller.close()
+    # (c) a restarted poller, against a server that ignores the validators, sends nothing it sent before
+    site.honour_validators = False
+    restarted = FeedPoller(settings, producer)
+    third = restarted.poll(feed)
+    assert third.status == "ok" and third.entries == 3 and third.articles == []
+    # (d) a new item is picked up by the next poll, alone
+    site.add("/rss.xml", make_item("a4"))
+    fourth = restarted.poll(feed)
+    assert [a.url for a in fourth.articles] == [site.page_url("a4")]
+    (doc,) = indexed(settings, worker, [fourth.articles[0].article_id]).values()
+    assert PARAGRAPHS[1] in str(doc["body"])
+    assert restarted.state.status(feed.url).items_seen == 4
+    restarted.close()
+
+
+@pytest.mark.integration
+def test_updated_entry_is_sent_again_as_a_new_version(
+    settings: Settings, worker: WorkerProcess, site: Site, producer: ArticleProducer
+) -> None:
+    v1 = datetime(2026, 12, 1, 9, tzinfo=UTC)
+    site.add("/rss.xml", make_item("u1", updated=v1))
+    feed = FeedConfig(url=f"{site.url}/rss.xml", fetch_pages=False)
+    poller = FeedPoller(settings, producer)
+    (first,) = poller.poll(feed).articles
+    assert first.wire.version == int(v1.timestamp()) and first.text == "Short summary of u1."
+    assert poller.poll(feed).articles == []
+    site.items["u1"].updated = v2 = datetime(2026, 12, 1, 11, tzinfo=UTC)
+    site.items["u1"].summary = "Corrected summary of u1."
+    (second,) = poller.poll(feed).articles
+    assert second.article_id == first.article_id and second.wire.version == int(v2.timestamp())
+    assert second.text == "Corrected summary of u1."
+    poller.close()
+
+
+@pytest.mark.integration
+def test_page_error_falls_back_to_the_summary_and_no_text_is_dead_lettered(
+    settings: Settings, worker: WorkerProcess, site: Site, producer: ArticleProducer
+) -> None:
+    site.add("/rss.xml", make_item("e1", page_status=500))
+    site.add("/rss.xml", make_item("e2", page_status=500, summary=""))
+    poller = FeedPoller(settings, producer)
+    result = poller.poll(FeedConfig(url=f"{site.url}/rss.xml"))
+    (article,) = result.articles
+    assert article.url == site.page_url("e1") and article.text == "Short summary of e1."
+    assert [(where, why) for where, why in result.fallbacks] == [
+        (site.page_url("e2"), f"page {site.page_url('e2')}: HTTP 500 Internal Server Error"),
+        (site.page_url("e1"), f"page {site.page_url('e1')}: HTTP 500 Internal Server Error"),
+    ]
+    ((where, reason),) = result.dead_lettered
+    assert where == site.page_url("e2") and reason.startswith("no text: the entry has no content or summary")
+    (doc,) = indexed(settings, worker, [article.article_id]).values()
+    assert "Short summary of e1." in str(doc["body"])
+    # The dead-lettered entry is recorded too: it is not dead-lettered again on every poll.
+    site.honour_validators = False
+    assert poller.poll(FeedConfig(url=f"{site.url}/rss.xml")).dead_lettered == []
+    poller.close()
+
+
+@pytest.mark.integration
+def test_failing_feed_backs_off_and_does_not_stop_the_others(
+    settings: Settings, site: Site, producer: ArticleProducer
+) -> None:
+    import threading
+
+    site.add("/good.xml", make_item("g1"))
+    site.feed_status["/bad.xml"] = 500
+    bad = FeedConfig(url=f"{site.url}/bad.xml", interval_s=10)
+    good = FeedConfig(url=f"{site.url}/good.xml", interval_s=10)
+    save_feeds(settings.feeds_path, [bad, good])
+    # The jitter at its upper bound: the delays are the exponential ceiling itself.
+    poller = FeedPoller(settings, producer, uniform=lambda low, high: high)
+    results = []
+    delays = []
+    for _ in range(3):
+        poller.run(settings.feeds_path, results.append, threading.Event(), once=True)
+        st = poller.state.status(bad.url)
+        assert st.last_poll is not None and st.next_poll is not None
+        delays.append(round(st.next_poll - st.last_poll))
+    assert delays == [20, 40, 80]
+    assert poller.state.status(bad.url).errors == 3
+    assert poller.state.status(bad.url).last_error == "HTTP 500 Internal Server Error"
+    assert [r.status for r in results] == ["error", "ok", "error", "not modified", "error", "not modified"]
+    assert [a.url for a in results[1].articles] == [site.page_url("g1")]
+    # A failing feed is not due before its back-off is over; the good one is due after its interval.
+    assert poller.due([bad, good], time.time() + 11) == [good]
+    del site.feed_status["/bad.xml"]
+    site.add("/bad.xml", make_item("b1"))
+    recovered = poller.poll(bad)
+    assert recovered.status == "ok" and poller.state.status(bad.url).errors == 0
+    poller.close()
+
+
+@pytest.mark.integration
+def test_run_polls_feeds_in_the_background(tmp_path: Path, site: Site) -> None:
+    """`wiredesk run` with a feeds.yml: an item is indexed, then one added later is indexed too."""
+    site.add("/rss.xml", make_item("r1"))
+    settings = Settings(
+        broker_url=f"kafka://127.0.0.1:{free_port()}",
+        search_url=f"http://127.0.0.1:{free_port()}",
+        data_dir=tmp_path / "data",
+        worker_id="test-run-feeds",
+        web_port=free_port(),
+        feeds_path=tmp_path / "feeds.yml",
+        feed_tick_s=0.2,
+    )
+    save_feeds(settings.feeds_path, [FeedConfig(url=f"{site.url}/rss.xml", interval_s=1)])
+    log = tmp_path / "run.log"
+    env = {**os.environ, **settings_env(settings)}
+    args = ["run", "--seeds", str(tmp_path / "no-seeds"), "--inbox", str(tmp_path / "inbox")]
+    with log.open("wb") as fh:
+        proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", *args], cwd=ROOT, env=env, stdout=fh, stderr=fh)
+    try:
+        guid_id = {n: article_id_for(guid=f"urn:site:r{n}", url=None, source=None, title=None, text="") for n in "12"}
+        wait_doc(settings, guid_id["1"], proc, log)
+        site.add("/rss.xml", make_item("r2"))
+        doc = wait_doc(settings, guid_id["2"], proc, log)
+        assert doc["title"] == "Terminal reopens r2" and PARAGRAPHS[0] in doc["body"]
+        assert "Terminal reopens r1" in log.read_text()  # the progress line of the first item
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    assert "local servers stopped" in log.read_text()
+
+
+def wait_doc(settings: Settings, article_id: str, proc: subprocess.Popen[bytes], log: Path) -> dict[str, str]:
+    from elastic_transport import ConnectionError as SearchUnreachable
+    from elasticsearch import NotFoundError
+
+    deadline = time.monotonic() + TIMEOUT_S
+    while True:
+        assert proc.poll() is None, f"wiredesk run exited: {log.read_text()[-3000:]}"
+        assert time.monotonic() < deadline, f"not indexed within {TIMEOUT_S:.0f} s: {log.read_text()[-3000:]}"
+        try:
+            return dict(sync_client(settings).get(index=settings.index_name, id=article_id)["_source"])
+        except (NotFoundError, SearchUnreachable):
+            time.sleep(0.5)
+
+
+def test_feeds_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from pipeline import cli as cli_module
+    from pipeline.cli import main
+
+    monkeypatch.setattr(cli_module.out, "width", 250)  # the whole table on one line per feed
+
+    env = {"WIREDESK_FEEDS_PATH": str(tmp_path / "feeds.yml"), "WIREDESK_DATA_DIR": str(tmp_path / "data")}
+
+    def cli(*args: str) -> str:
+        result = CliRunner().invoke(main, list(args), env=env)
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    assert "no feeds in" in cli("feeds", "list")
+    cli("feeds", "add", "https://a.example/rss", "--interval", "60", "--source", "Example")
+    cli("feeds", "add", "https://b.example/atom", "--no-pages")
+    assert load_feeds(tmp_path / "feeds.yml") == [
+        FeedConfig(url="https://a.example/rss", interval_s=60, source="Example"),
+        FeedConfig(url="https://b.example/atom", fetch_pages=False),
+    ]
+    listing = cli("feeds", "list")
+    assert "https://a.example/rss" in listing and "never polled" in listing and "60 s" in listing
+    cli("feeds", "remove", "https://a.example/rss")
+    assert [f.url for f in load_feeds(tmp_path / "feeds.yml")] == ["https://b.example/atom"]
+    result = CliRunner().invoke(main, ["feeds", "remove", "https://a.example/rss"], env=env)
+    assert result.exit_code == 1 and "is not in" in result.output
+    result = CliRunner().invoke(main, ["feeds", "add", "file:///etc/passwd"], env=env)
+    assert result.exit_code == 1 and "must start with http" in result.output
