@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -42,6 +43,7 @@ class Site:
     feed_status: dict[str, int] = field(default_factory=dict)
     requests: list[Seen] = field(default_factory=list)
     honour_validators: bool = True  # False: a server that always answers in full (many do)
+    page_delay_s: float = 0.0  # each page answers this much later: a remote site's latency
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
 
@@ -122,6 +124,7 @@ def serve(site: Site) -> Iterator[Site]:
                 item = site.items.get(slug)
             if item is None:
                 return 404, b"not found", {}
+            time.sleep(site.page_delay_s)
             if item.page_status != 200:
                 return item.page_status, b"<html><body>Internal error</body></html>", {"Content-Type": "text/html"}
             return 200, site.page_html(item), {"Content-Type": "text/html; charset=utf-8"}
