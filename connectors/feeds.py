@@ -24,6 +24,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import yaml
+from kafka.errors import KafkaError
 from pydantic import Field, ValidationError, field_validator
 
 from connectors.formats.feed import FeedEntry, read_feed
@@ -254,10 +255,13 @@ class PollResult:
     dead_lettered: list[tuple[str, str]] = field(default_factory=list)  # (entry, reason)
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (entry, reason) left out by the parser
     error: str | None = None
+    retry_in_s: float | None = None  # after an error: the back-off delay
 
     def line(self) -> str:
+        if self.status == "error":
+            return f"{self.url}: error ({self.error}); next try in {self.retry_in_s or 0:.0f} s"
         if self.status != "ok":
-            return f"{self.url}: {self.status}{f' ({self.error})' if self.error else ''}"
+            return f"{self.url}: {self.status}"
         parts = [f"{len(self.articles)} new of {self.entries}"]
         if self.articles:
             parts.append(f"{self.from_page} with page text")
@@ -296,6 +300,8 @@ class FeedPoller:
             result = self._poll(feed)
         except (FetchError, InvalidInput, _SendFailed) as exc:
             result = PollResult(feed.url, "error", error=str(exc))
+        except KafkaError as exc:  # the broker is down: nothing was recorded, the next poll retries it all
+            result = PollResult(feed.url, "error", error=f"broker: {type(exc).__name__}: {exc}")
         except Exception as exc:  # a bug or a surprise in one feed must not stop the others
             log.exception("feed %s: unexpected failure", feed.url)
             result = PollResult(feed.url, "error", error=f"{type(exc).__name__}: {exc}")
@@ -305,7 +311,9 @@ class FeedPoller:
             ceiling = min(self.settings.feed_backoff_max_s, feed.interval_s * 2.0**errors)
             delay = self._uniform(feed.interval_s, max(feed.interval_s, ceiling))
             self.state.polled(feed.url, at=started, next_poll=started + delay, status="error", error=result.error)
-            log.warning("feed %s: %s; next poll in %.0f s", feed.url, result.error, delay)
+            result.retry_in_s = delay
+            # info, not warning: the caller reports every result (`wiredesk run` and `feeds poll` print it).
+            log.info("feed %s: %s; next poll in %.0f s", feed.url, result.error, delay)
         return result
 
     def _poll(self, feed: FeedConfig) -> PollResult:
@@ -430,11 +438,14 @@ class FeedPoller:
         """Poll the feeds of `path` when each is due until `stop` is set (re-reading the file, so a feed added
         or removed meanwhile is picked up), or each feed once with `once`."""
         feeds: list[FeedConfig] = []
+        problem = None  # the file's last error: said once, not on every tick
         while not stop.is_set():
             try:
-                feeds = load_feeds(path)
+                feeds, problem = load_feeds(path), None
             except FeedsFileError as exc:
-                log.error("%s (polling the feeds read before)", exc)
+                if str(exc) != problem:
+                    log.error("%s (polling the feeds read before)", exc)
+                problem = str(exc)
             for feed in feeds if once else self.due(feeds, time.time()):
                 if stop.is_set():
                     return

@@ -189,7 +189,8 @@ class FeedThread:
     def stop(self, timeout_s: float) -> None:
         """Stop after the poll in progress (bounded by the HTTP timeout)."""
         self._stop.set()
-        self._thread.join(timeout_s)
+        if self._thread.is_alive():  # not started with --once, or when the seeds failed
+            self._thread.join(timeout_s)
 
 
 def poll_feeds_once(settings: Settings, producer: ArticleProducer, console: Console, out: Console) -> Summary:

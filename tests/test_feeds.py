@@ -330,6 +330,7 @@ def test_failing_feed_backs_off_and_does_not_stop_the_others(
     assert delays == [20, 40, 80]
     assert poller.state.status(bad.url).errors == 3
     assert poller.state.status(bad.url).last_error == "HTTP 500 Internal Server Error"
+    assert results[4].line() == f"{bad.url}: error (HTTP 500 Internal Server Error); next try in 80 s"
     assert [r.status for r in results] == ["error", "ok", "error", "not modified", "error", "not modified"]
     assert [a.url for a in results[1].articles] == [site.page_url("g1")]
     # A failing feed is not due before its back-off is over; the good one is due after its interval.
@@ -375,6 +376,29 @@ def test_run_polls_feeds_in_the_background(tmp_path: Path, site: Site) -> None:
             proc.kill()
             proc.wait()
     assert "local servers stopped" in log.read_text()
+
+
+@pytest.mark.integration
+def test_run_once_polls_each_feed_once_and_shows_what_was_indexed(tmp_path: Path, site: Site) -> None:
+    site.add("/rss.xml", make_item("o1"))
+    settings = Settings(
+        broker_url=f"kafka://127.0.0.1:{free_port()}",
+        search_url=f"http://127.0.0.1:{free_port()}",
+        data_dir=tmp_path / "data",
+        worker_id="test-run-once-feeds",
+        web_port=free_port(),
+        feeds_path=tmp_path / "feeds.yml",
+    )
+    save_feeds(settings.feeds_path, [FeedConfig(url=f"{site.url}/rss.xml")])
+    env = {**os.environ, **settings_env(settings), "COLUMNS": "200"}
+    args = ["run", "--once", "--seeds", str(tmp_path / "no-seeds"), "--inbox", str(tmp_path / "inbox")]
+    done = subprocess.run(
+        [sys.executable, "-m", "pipeline.cli", *args], cwd=ROOT, env=env, capture_output=True, timeout=300
+    )
+    output = (done.stdout + done.stderr).decode()
+    assert done.returncode == 0, output
+    assert "sent Terminal reopens o1" in output and "indexed Terminal reopens o1" in output
+    assert len(site.seen("/rss.xml")) == 1
 
 
 def wait_doc(settings: Settings, article_id: str, proc: subprocess.Popen[bytes], log: Path) -> dict[str, str]:
