@@ -445,3 +445,23 @@ def test_feeds_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
     assert result.exit_code == 1 and "is not in" in result.output
     result = CliRunner().invoke(main, ["feeds", "add", "file:///etc/passwd"], env=env)
     assert result.exit_code == 1 and "must start with http" in result.output
+
+
+@pytest.mark.integration
+def test_feeds_poll_once_command(settings: Settings, site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from pipeline import cli as cli_module
+    from pipeline.cli import main
+
+    monkeypatch.setattr(cli_module.out, "width", 250)
+    site.add("/rss.xml", make_item("c1"))
+    env = settings_env(settings)
+    for args in (["feeds", "add", f"{site.url}/rss.xml"], ["feeds", "poll", "--once"]):
+        result = CliRunner().invoke(main, args, env=env)
+        assert result.exit_code == 0, result.output
+    assert f"{site.url}/rss.xml: 1 new of 1, 1 with page text" in result.output
+    listing = CliRunner().invoke(main, ["feeds", "list"], env=env).output
+    row = next(line for line in listing.splitlines() if site.url in line)
+    cells = [c.strip() for c in row.split("│")[1:-1]]
+    assert cells[0] == f"{site.url}/rss.xml" and cells[3:5] == ["ok", "1"] and cells[6] == "", row
