@@ -24,7 +24,9 @@ def _args(argv: list[str] | None) -> argparse.Namespace:
     only.add_argument("--skip-e2e", action="store_true", help="only the in-process stages and the server limits")
     only.add_argument("--e2e-only", action="store_true", help="only the end-to-end runs (e.g. to re-measure them)")
     only.add_argument(
-        "--only", choices=["alert-latency"], help="only this phase: alert-latency = drop folder -> alert p50/p95"
+        "--only",
+        choices=["alert-latency", "feeds"],
+        help="only this phase: alert-latency = drop folder -> alert p50/p95; feeds = feed poller items/s",
     )
     p.add_argument("--alert-articles", type=int, help="articles dropped in the alert-latency phase")
     p.add_argument(
@@ -46,11 +48,17 @@ def main(argv: list[str] | None = None) -> int:
     # Wide enough for the tables when the output goes to a file or a CI log instead of a terminal.
     console = Console(width=max(Console().width, 150))
     only_alerts = args.only == "alert-latency"
-    in_process = not args.e2e_only and not only_alerts
-    e2e = not args.skip_e2e and not only_alerts
-    alerts = not args.skip_e2e
+    only_feeds = args.only == "feeds"
+    in_process = not args.e2e_only and args.only is None
+    e2e = not args.skip_e2e and args.only is None
+    alerts = not args.skip_e2e and not only_feeds
+    feed_poller = not args.e2e_only and not only_alerts
     progress = Progress(
-        1 + (6 if in_process else 0) + (2 + int(args.profile_worker) if e2e else 0) + (1 if alerts else 0)
+        1
+        + (6 if in_process else 0)
+        + (2 + int(args.profile_worker) if e2e else 0)
+        + (1 if alerts else 0)
+        + (1 if feed_poller else 0)
     )
     t_start = time.monotonic()
     load_start = sysinfo.load_average()
@@ -73,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
         phases.end_to_end(plan, articles, results, progress, profile=args.profile_worker)
     if alerts:
         phases.alerts(plan, articles, results, progress)
+    if feed_poller:
+        phases.feed_poller(plan, articles, results, progress)
 
     results["where_time_goes"] = phases.where(results)
     results["targets"] = report.targets(results)

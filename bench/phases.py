@@ -8,7 +8,19 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench import alert_corpus, alert_latency, corpus, e2e, limits, ner, profiling, stages, window, worker_profile
+from bench import (
+    alert_corpus,
+    alert_latency,
+    corpus,
+    e2e,
+    feeds,
+    limits,
+    ner,
+    profiling,
+    stages,
+    window,
+    worker_profile,
+)
 from bench.plan import NER_PIPE_BATCH, Plan
 from bench.progress import Progress
 from bench.servers import local_servers
@@ -158,6 +170,18 @@ def alerts(plan: Plan, articles: list[NewsArticle], results: dict[str, Any], pro
         shutil.copytree(tmp / "logs", kept)
         results.setdefault("meta", {})["alert_logs"] = str(kept)
         progress.say(f"  worker and watcher logs kept at {kept}")
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def feed_poller(plan: Plan, articles: list[NewsArticle], results: dict[str, Any], progress: Progress) -> None:
+    """Feed poller throughput, with and without page fetching, against a local site and fresh local servers."""
+    n, m = plan.feed_count, plan.feed_items
+    tmp = Path(tempfile.mkdtemp(prefix="wiredesk-bench-feeds-"))
+    title = f"feed poller: {n} feeds x {m} items, with and without pages"
+    try:
+        with progress.phase(title), local_servers("feeds") as srv:
+            results["feeds"] = feeds.bench_feeds(srv, articles, n, m, tmp, progress)
+    finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 

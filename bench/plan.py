@@ -28,6 +28,10 @@ class Plan:
     paced_seconds: float = 60.0
     # Drop folder -> alert: the issue asks for p50/p95 over 100 articles.
     alert_articles: int = 100
+    # The feed poller: 20 feeds of 50 items, 1,000 linked pages (a busy news site's section feeds, all new at
+    # once: the first poll after `wiredesk feeds add`).
+    feed_count: int = 20
+    feed_items: int = 50
 
 
 QUICK = Plan(
@@ -45,4 +49,6 @@ QUICK = Plan(
     paced_seconds=15.0,
     # 20 paced articles at ~1/s: a ~20 s smoke run of the same phase (percentiles only indicative).
     alert_articles=20,
+    feed_count=5,
+    feed_items=20,
 )

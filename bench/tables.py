@@ -145,6 +145,35 @@ def alert_latency(results: dict[str, Any]) -> Table | None:
     return t
 
 
+def feed_poller(results: dict[str, Any]) -> Table | None:
+    r = results.get("feeds")
+    if not r:
+        return None
+    t = _table(
+        f"Feed poller: {r['feeds']} feeds x {r['items_per_feed']} items, first poll (all new), "
+        f"{r.get('page_workers')} page threads, local site and broker",
+        *("mode", "items", "/s", "CPU ms/item", "fallbacks", "second poll (304) ms"),
+    )
+    modes = (
+        ("pages fetched + extracted", "with_pages"),
+        ("the same, pages 100 ms away", "with_pages_100ms"),
+        ("entries' own text", "without_pages"),
+    )
+    for name, key in modes:
+        m = r.get(key)
+        if not m:
+            continue
+        t.add_row(
+            name,
+            _f(m["items"], 0),
+            _f(m["per_s"]),
+            _f(m["cpu_ms_per_item"]),
+            _f(m["fallbacks"], 0),
+            _f(m["second_poll_ms"]) + ("" if m["second_poll_all_304"] else " (not all 304)"),
+        )
+    return t
+
+
 def alert_checks(r: dict[str, Any]) -> str:
     """One line under the alert-latency table: every article fired once, nothing more, nothing stuck."""
     bad = r["duplicate_alert_lines"] + len(r["files_with_several_alerts"]) + len(r["alerts_for_unknown_files"])
@@ -218,7 +247,14 @@ def print_all(results: dict[str, Any], console: Console) -> None:
         profile(wp, "main_thread", "Worker under cProfile, main thread (event loop), CPU"),
         profile(wp, "other_threads", "Worker under cProfile, other threads (clean + head vector, Kafka consumer), CPU"),
     ]
-    tables = (stages(results), limits(results), end_to_end(results), alert_latency(results), where(results))
+    tables = (
+        stages(results),
+        limits(results),
+        end_to_end(results),
+        alert_latency(results),
+        feed_poller(results),
+        where(results),
+    )
     for table in (*tables, profile(results), *worker):
         if table is not None and table.row_count:  # a phase not run in this invocation (--only, --e2e-only)
             console.print(table)

@@ -17,7 +17,7 @@ from connectors.files import is_candidate, read_articles
 from connectors.formats import ItemError
 from pipeline.errors import InvalidInput
 from pipeline.fate import dead_letter, headers
-from pipeline.models import RawArticle
+from pipeline.models import DeadLetter, RawArticle
 from pipeline.settings import Settings
 
 STAGE = "produce"
@@ -84,6 +84,29 @@ class ArticleProducer:
                 summary.sent.append(article.article_id)
         return summary
 
+    def send_dead_letters(self, letters: Sequence[DeadLetter]) -> Summary:
+        """Dead-letter what a poller could not make an article of, and wait until the broker has every letter;
+        `Summary.dead_lettered` lists (origin, reason) of those it acknowledged."""
+        summary = Summary()
+        futures = [(letter, self._send_letter(letter)) for letter in letters]
+        self._producer.flush()
+        for letter, future in futures:
+            try:
+                future.get(timeout=self.settings.request_timeout_s)
+            except KafkaError as exc:
+                summary.failed.append((letter.origin or "", f"{type(exc).__name__}: {exc}"))
+            else:
+                summary.dead_lettered.append((letter.origin or "", letter.message))
+        return summary
+
+    def _send_letter(self, letter: DeadLetter) -> Any:
+        return self._producer.send(
+            self.settings.topic_dlq,
+            key=(letter.origin or letter.article_id or "").encode(),
+            value=letter.model_dump_json().encode(),
+            headers=headers(letter),
+        )
+
     def send_files(
         self, files: Iterable[tuple[Path, Path | None]], on_done: Callable[[Path, str | None], None] | None = None
     ) -> Summary:
@@ -100,11 +123,11 @@ class ArticleProducer:
                 items = read_articles(path, max_bytes=self.settings.max_file_bytes, root=root)
             except InvalidInput as exc:
                 raw = _safe_read(path, self.settings.max_file_bytes)
-                sends.append((None, str(path), str(exc), self._send_letter(raw, exc, origin=str(path))))
+                sends.append((None, str(path), str(exc), self._refuse(raw, exc, origin=str(path))))
                 continue
             for item in items:
                 if isinstance(item, ItemError):
-                    future = self._send_letter(item.payload.encode(), item.error, origin=item.origin)
+                    future = self._refuse(item.payload.encode(), item.error, origin=item.origin)
                     sends.append((None, item.origin, str(item.error), future))
                 else:
                     future = self._producer.send(
@@ -131,16 +154,12 @@ class ArticleProducer:
                 on_done(path, next((a for a, *_ in sends if a is not None), None))
         return summary
 
-    def _send_letter(self, raw: bytes, exc: InvalidInput, *, origin: str) -> Any:
+    def _refuse(self, raw: bytes, exc: InvalidInput, *, origin: str) -> Any:
+        """Dead-letter a file, or an item of one, that is no article."""
         letter = dead_letter(
             raw, exc, stage=STAGE, worker_id=self.settings.worker_id, source_topic="(file)", origin=origin
         )
-        return self._producer.send(
-            self.settings.topic_dlq,
-            key=origin.encode(),
-            value=letter.model_dump_json().encode(),
-            headers=headers(letter),
-        )
+        return self._send_letter(letter)
 
 
 def send_paths(settings: Settings, paths: Iterable[Path]) -> Summary:

@@ -6,8 +6,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from connectors import servers
 from connectors.elastic import sync_client
+from connectors.feeds import FeedPoller, PollResult
 from connectors.producer import ArticleProducer, Summary, watch
 from connectors.progress import send_with_progress
 from connectors.worker import EXIT_STOP_TIMEOUT, prepare_search
@@ -146,6 +148,62 @@ def _ingest(
         show(settings, wait_for_outcomes(settings, summary.sent, proc, timeout_s, console, since), out)
 
 
+def _feed_reporter(console: Console, out: Console, sent: list[str]) -> Callable[[PollResult], None]:
+    """Print one line per poll that did something, and each article sent; collect the sent ids in `sent`."""
+
+    def report(result: PollResult) -> None:
+        if result.status == "not modified" or (result.status == "ok" and not result.articles and not result.skipped):
+            return  # nothing new: a line every interval per feed would drown the rest
+        colour = "red" if result.status == "error" else "cyan"
+        console.print(f"[{colour}]feed[/] {escape(result.line())}")
+        for article in result.articles:
+            out.print(f"  [cyan]sent[/] {escape(article.title or article.origin)} · {escape(article.origin)}")
+        for where, why in result.fallbacks:
+            console.print(f"  [yellow]feed's own text[/] {escape(where)}: {escape(why)}")
+        for where, why in result.dead_lettered + result.skipped:
+            console.print(f"  [yellow]not usable[/] {escape(where)}: {escape(why)}")
+        sent.extend(a.article_id for a in result.articles)
+
+    return report
+
+
+class FeedThread:
+    """The feed poller in the background of `wiredesk run`: started and stopped with it."""
+
+    def __init__(self, settings: Settings, producer: ArticleProducer, console: Console, out: Console) -> None:
+        self._stop = threading.Event()
+        report = _feed_reporter(console, out, [])
+
+        def poll() -> None:
+            poller = FeedPoller(settings, producer)  # made in this thread: its sqlite connection lives here
+            try:
+                poller.run(settings.feeds_path, report, self._stop)
+            finally:
+                poller.close()
+
+        self._thread = threading.Thread(target=poll, name="feed-poller", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self, timeout_s: float) -> None:
+        """Stop after the poll in progress (bounded by the HTTP timeout)."""
+        self._stop.set()
+        if self._thread.is_alive():  # not started with --once, or when the seeds failed
+            self._thread.join(timeout_s)
+
+
+def poll_feeds_once(settings: Settings, producer: ArticleProducer, console: Console, out: Console) -> Summary:
+    """Each configured feed polled once, in this thread; the articles sent."""
+    sent: list[str] = []
+    poller = FeedPoller(settings, producer)
+    try:
+        poller.run(settings.feeds_path, _feed_reporter(console, out, sent), threading.Event(), once=True)
+    finally:
+        poller.close()
+    return Summary(sent=sent)
+
+
 def run_local(
     settings: Settings,
     *,
@@ -162,6 +220,7 @@ def run_local(
     proc, log_path = start_worker(settings)
     console.print(f"worker started (pid {proc.pid}, log {log_path})")
     producer = ArticleProducer(settings)
+    feeds = FeedThread(settings, producer, console, out)
     try:
         # The seeds are the same articles on every run: wait for this run's outcomes, not the last run's. A
         # second of slack for the worker's clock, read from the same machine.
@@ -169,10 +228,13 @@ def run_local(
         summary = send_with_progress(producer, [seeds_dir], console) if seeds_dir.exists() else Summary()
         _ingest(settings, summary, proc, timeout_s, console, out, since)
         if once:
+            _ingest(settings, poll_feeds_once(settings, producer, console, out), proc, timeout_s, console, out, since)
             return 0
+        feeds.start()
         console.print(
             f"\nwatching {inbox_dir}/ — drop article files there; Ctrl-C stops. Search with: wiredesk search QUERY"
         )
+        console.print(f"polling the feeds of {settings.feeds_path} (add one with: wiredesk feeds add URL)")
 
         def report(s: Summary) -> None:
             for path, reason in s.dead_lettered:
@@ -188,6 +250,9 @@ def run_local(
         console.print(escape("\n".join(log_path.read_text(errors="replace").splitlines()[-30:])))
         return 1
     finally:
+        # A poll in progress finishes within one HTTP timeout per request; the thread is a daemon, so a stuck
+        # one cannot keep the process alive after that.
+        feeds.stop(settings.feed_timeout_s)
         producer.close()
         code = stop_worker(proc)
         why = (

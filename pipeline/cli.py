@@ -1,4 +1,4 @@
-"""The one command line: `wiredesk up|down|status|produce|worker|workers|search|alerts|kibana|dlq|run`."""
+"""The one command line: `wiredesk up|down|status|produce|feeds|worker|workers|search|alerts|kibana|dlq|run`."""
 
 from __future__ import annotations
 
@@ -335,6 +335,117 @@ def dlq_replay(stage: str | None, dry_run: bool) -> None:
     console.print(
         f"{verb} {counts['replayed']}; files still invalid {counts['still_invalid']}; skipped {counts['skipped']}"
     )
+
+
+@main.group()
+def feeds() -> None:
+    """RSS and Atom feeds to poll (listed in WIREDESK_FEEDS_PATH, default feeds.yml)."""
+
+
+def _load_feeds(s: Settings) -> list[Any]:
+    from connectors.feeds import FeedsFileError, load_feeds
+
+    try:
+        return load_feeds(s.feeds_path)
+    except FeedsFileError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--interval", default=300.0, show_default=True, help="Seconds between polls.")
+@click.option("--source", default=None, help="The outlet's name (default: the feed's own title).")
+@click.option("--no-pages", is_flag=True, help="Use the entries' own text; do not fetch the linked pages.")
+def feeds_add(url: str, interval: float, source: str | None, no_pages: bool) -> None:
+    """Add a feed, or change the settings of one already listed."""
+    from pydantic import ValidationError
+
+    from connectors.feeds import FeedConfig, save_feeds
+
+    s = _settings()
+    try:
+        feed = FeedConfig(url=url, interval_s=interval, source=source, fetch_pages=not no_pages)
+    except ValidationError as exc:
+        raise click.ClickException("; ".join(e["msg"] for e in exc.errors())) from exc
+    current = _load_feeds(s)
+    verb = "changed" if any(f.url == url for f in current) else "added"
+    save_feeds(s.feeds_path, [f for f in current if f.url != url] + [feed])
+    console.print(f"{verb} {url} in {s.feeds_path} (every {interval:g} s)")
+
+
+@feeds.command("remove")
+@click.argument("url")
+def feeds_remove(url: str) -> None:
+    """Stop polling a feed (what it sent stays indexed; adding it again resends nothing)."""
+    from connectors.feeds import FeedState, save_feeds, state_path
+
+    s = _settings()
+    current = _load_feeds(s)
+    if not any(f.url == url for f in current):
+        raise click.ClickException(f"{url} is not in {s.feeds_path}")
+    save_feeds(s.feeds_path, [f for f in current if f.url != url])
+    state = FeedState(state_path(s))
+    state.forget_feed(url)
+    state.close()
+    console.print(f"removed {url} from {s.feeds_path}")
+
+
+@feeds.command("list")
+def feeds_list() -> None:
+    """Every feed with its last poll, status, items seen, next poll and last error."""
+    import time
+
+    from rich.markup import escape
+    from rich.table import Table
+
+    from connectors.feeds import statuses
+
+    s = _settings()
+    listed = _load_feeds(s)
+    if not listed:
+        out.print(f"no feeds in {s.feeds_path} (add one with: wiredesk feeds add URL)")
+        return
+
+    def when(t: float | None) -> str:
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(t)) if t else "-"
+
+    table = Table("url", "every", "last poll", "status", "items seen", "next poll", "last error")
+    for feed, st in statuses(s, listed):
+        status = f"{st.status} ({st.errors} in a row)" if st.errors else st.status or "never polled"
+        table.add_row(
+            escape(feed.url),
+            f"{feed.interval_s:g} s",
+            when(st.last_poll),
+            status,
+            str(st.items_seen),
+            when(st.next_poll) if st.last_poll else "now",
+            escape(st.last_error or ""),
+        )
+    out.print(table)
+
+
+@feeds.command("poll")
+@click.option("--once", is_flag=True, help="Poll each feed once and exit.")
+def feeds_poll(once: bool) -> None:
+    """Poll the feeds, each at its interval (Ctrl-C stops), and send their new entries to the raw topic."""
+    import threading
+
+    from connectors.feeds import FeedPoller
+    from connectors.producer import ArticleProducer
+
+    s = _settings()
+    if not _load_feeds(s):
+        raise click.ClickException(f"no feeds in {s.feeds_path} (add one with: wiredesk feeds add URL)")
+    producer = ArticleProducer(s)
+    poller = FeedPoller(s, producer)
+    try:
+        if not once:
+            console.print(f"polling the feeds of {s.feeds_path} (Ctrl-C stops)")
+        with contextlib.suppress(KeyboardInterrupt):
+            poller.run(s.feeds_path, lambda r: console.print(r.line(), markup=False), threading.Event(), once=once)
+    finally:
+        poller.close()
+        producer.close()
 
 
 @main.command()

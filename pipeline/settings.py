@@ -122,6 +122,26 @@ class Settings(BaseSettings):
     # look costs one `stat` per file (sent files are not read again).
     watch_interval_s: float = 0.25
 
+    # Feeds (connectors/feeds.py). The list of polled RSS/Atom feeds: `wiredesk feeds add` writes it; a missing
+    # file means no feeds. Their poll state (ETag, errors, entries sent) lives in <data_dir>/feeds.sqlite.
+    feeds_path: Path = Path("feeds.yml")
+    # One feed or page request may take this long: a healthy site answers in well under a second; 20 s rides
+    # out a slow one without letting a hanging server hold a poll (or a page-fetch thread) for minutes.
+    feed_timeout_s: float = 20.0
+    # A failing feed is retried after a random delay between its interval and interval x 2^errors (full jitter,
+    # never sooner than a healthy feed), capped here: a feed that is down for a day costs ~24 requests, and one
+    # that comes back is picked up again within the hour.
+    feed_backoff_max_s: float = 3600.0
+    # Linked pages fetched at once. Fetching waits on the network; extraction (trafilatura, ~7 ms of CPU a
+    # page) holds the GIL, which caps one poller at ~100-120 pages/s whatever the threads. With pages 100 ms
+    # away (make bench ARGS="--only feeds"): 1 thread 9 pages/s, 4 threads 31/s, 8 threads 48/s. 4 is far
+    # above what news feeds publish (a few new items a minute each) and stays polite to the one site a feed
+    # usually links to (browsers open ~6 connections per site).
+    feed_page_workers: int = 4
+    # How often the poll loop looks for due feeds and re-reads feeds.yml: a new feed (or Ctrl-C) is noticed
+    # within a second; the check costs a file stat and a comparison per feed.
+    feed_tick_s: float = 1.0
+
     def unreachable(self, server: Literal["broker", "search"], detail: str = "") -> str:
         """What to tell a user whose server does not answer: which one, where, and what to do about it."""
         where, var = (
