@@ -17,6 +17,7 @@ import pytest
 from bench.feedsite import Item, Site, serve
 from connectors.elastic import sync_client
 from connectors.feeds import FeedConfig, FeedPoller, FeedsFileError, load_feeds, save_feeds
+from connectors.formats import ItemError
 from connectors.formats.feed import parse_feed, read_feed
 from connectors.producer import ArticleProducer
 from pipeline.errors import InvalidInput
@@ -107,9 +108,14 @@ def test_rss2_entries() -> None:
 
 
 def test_parse_feed_gives_a_link_only_entry_its_title() -> None:
-    articles = parse_feed(RSS2, origin="harbour.xml", folder_source=None)
+    items = parse_feed(RSS2, origin="harbour.xml", folder_source=None)
+    articles = [i for i in items if not isinstance(i, ItemError)]
     assert [a.title for a in articles] == ["Port strike ends", "Ferry timetable", "Link only"]
     assert articles[2].text == "Link only"
+    # The entry with neither text nor link is dead-lettered with its reason, not lost.
+    assert [(i.origin, str(i.error)) for i in items if isinstance(i, ItemError)] == [
+        ("harbour.xml#3", "entry has neither text (content or summary) nor a link")
+    ]
 
 
 def test_rss1_rdf() -> None:
@@ -151,8 +157,9 @@ def test_folder_source_when_the_feed_has_no_title() -> None:
 )
 def test_not_a_feed(document: str, reason: str) -> None:
     if document.startswith("<rss"):
-        # A truncated feed is still a feed (feedparser reads what it can): no entry, but a version.
-        assert parse_feed(document, origin="x", folder_source=None) == []
+        # A truncated feed is still a feed (feedparser reads what it can): an empty entry, dead-lettered.
+        (item,) = parse_feed(document, origin="x", folder_source=None)
+        assert isinstance(item, ItemError) and item.origin == "x#1"
         return
     with pytest.raises(InvalidInput, match=reason):
         parse_feed(document, origin="x", folder_source=None)
@@ -465,3 +472,10 @@ def test_feeds_poll_once_command(settings: Settings, site: Site, monkeypatch: py
     row = next(line for line in listing.splitlines() if site.url in line)
     cells = [c.strip() for c in row.split("│")[1:-1]]
     assert cells[0] == f"{site.url}/rss.xml" and cells[3:5] == ["ok", "1"] and cells[6] == "", row
+
+
+def test_a_dropped_feed_entry_with_nothing_to_index_is_an_item_error() -> None:
+    empty = RSS2.replace("<channel>", "<channel><item><guid>urn:empty:1</guid></item>", 1)
+    items = parse_feed(empty, origin="harbour.xml", folder_source=None)
+    errors = [i for i in items if isinstance(i, ItemError)]
+    assert len(items) == 5 and [e.origin for e in errors] == ["harbour.xml#1", "harbour.xml#4"]

@@ -121,7 +121,7 @@ def _xml_document(text: str, *, origin: str, folder_source: str | None) -> list[
     if name.localname == "nitf" and name.namespace in (None, NITF):
         return [parse_nitf(root, origin=origin, folder_source=folder_source)]
     if (name.namespace, name.localname) in {(None, "rss"), (RDF, "RDF"), (ATOM, "feed")}:
-        return list(parse_feed(text, origin=origin, folder_source=folder_source))
+        return parse_feed(text, origin=origin, folder_source=folder_source)
     raise InvalidInput(f"unrecognised XML: root element {root.tag}")
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import feedparser
 
+from connectors.formats.common import Item, ItemError
 from pipeline.errors import InvalidInput
 from pipeline.models import ContentType, RawArticle, Subject, WireMeta, article_id_for
 
@@ -63,19 +64,22 @@ def read_feed(data: str | bytes, *, origin: str, folder_source: str | None) -> P
     return feed
 
 
-def parse_feed(text: str | bytes, *, origin: str, folder_source: str | None) -> list[RawArticle]:
-    """Each entry of the feed in `text` as an article (its own content or summary as the text). An entry with
-    only a link carries its title as its text; one with neither text nor link is left out (`read_feed` says
-    why)."""
-    articles = []
-    for entry in read_feed(text, origin=origin, folder_source=folder_source).entries:
+def parse_feed(text: str | bytes, *, origin: str, folder_source: str | None) -> list[Item]:
+    """Each entry of a dropped feed file as an article (its own content or summary as the text). An entry with
+    only a link carries its title as its text (a file cannot fetch the page); one with nothing to index is an
+    ItemError saying why, so it is dead-lettered, not lost."""
+    parsed = read_feed(text, origin=origin, folder_source=folder_source)
+    items: list[Item] = [ItemError(where, InvalidInput(reason)) for where, reason in parsed.skipped]
+    for entry in parsed.entries:
         article = entry.article
         if not entry.has_text:
             if not article.title:
+                items.append(ItemError(article.origin, InvalidInput("feed entry has no text and no title")))
                 continue
             article = article.model_copy(update={"text": article.title})
-        articles.append(article)
-    return articles
+        items.append(article)
+    # In the document's order (every origin ends in "#n"), as the other many-item formats give theirs.
+    return sorted(items, key=lambda i: int(i.origin.rpartition("#")[2]))
 
 
 def _entry(entry: Any, where: str, *, source: str | None, language: str | None, fmt: str) -> FeedEntry:
