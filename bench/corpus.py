@@ -23,7 +23,7 @@ def load() -> list[NewsArticle]:
 
 
 def as_json(article: NewsArticle) -> dict[str, str]:
-    """The JSON file a feed would drop: full text, no publication time (see dedup_window in README)."""
+    """The JSON file a feed would drop: full text, no publication time (see Settings.dedup_window_hours)."""
     return {"title": article.title, "body": article.text, "source": article.source, "url": article.url}
 
 

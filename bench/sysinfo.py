@@ -236,8 +236,8 @@ class CpuMeter:
             children = self.used[self.split] - ((cpu_seconds(pid) or 0.0) - self._own)
             delta = {t: s - self._threads.get(t, 0.0) for t, s in thread_cpu_seconds(pid).items()}
             main = delta.pop(pid, 0.0)
-            # Threads have no useful OS names in Python 3.11: the busiest few, by CPU, tell NER (executor
-            # threads) from Faust's Kafka consumer thread well enough together with --profile-worker.
+            # Threads have no useful OS names in Python 3.11: the busiest few, by CPU, tell clean (the executor
+            # thread) from Faust's Kafka consumer thread well enough together with --profile-worker.
             busiest = sorted(delta.values(), reverse=True)[:4]
             self.threads = {
                 # System time is mostly page faults: memory freed and taken again batch after batch.

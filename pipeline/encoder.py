@@ -179,7 +179,7 @@ class Encoder:
         self.type0 = w["embeddings.token_type_embeddings.weight"][0]
         self.ln0 = (w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"])
         # Per layer, weights stored (in, out) and contiguous, and Q, K, V fused into one product: small matrix
-        # products are dominated by call overhead and strided reads (a transposed view took 2x as long).
+        # products are dominated by call overhead and strided reads (a transposed view takes 2x as long).
         self.blocks = []
         for i in range(self.layers):
             p = f"encoder.layer.{i}."

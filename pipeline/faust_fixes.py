@@ -13,18 +13,17 @@ Pinned version: re-check each one on upgrade (they live in `faust/transport/cons
    record reveals the gap. `StallWatchdog` finds partitions whose committed offset is stuck below the end
    while the message at that offset is in no stream, and reads them again from the committed offset.
 4. The same loss hits table recovery, where it wedges the worker: after a broker restart, the changelog
-   records recovery seeked back to were fetched (the consumer's position reached the end) but never reached
-   recovery, which then waited for them forever with every stream paused (seen in CI and reproduced under
-   CPU load: 2 runs in 10). `StallWatchdog` also finds a recovery that has seen no new changelog record across
-   two checks while the consumer has fetched past it, and reads the changelog again from the record after the
-   last one recovery applied. Re-applying changelog records is harmless: each sets a key to its value, in order.
+   records recovery seeks back to can be fetched (the consumer's position reaches the end) and never reach
+   recovery, which then waits for them forever with every stream paused (more likely with the CPU loaded).
+   `StallWatchdog` also finds a recovery that has seen no new changelog record across two checks while the
+   consumer has fetched past it, and reads the changelog again from the record after the last one recovery
+   applied. Re-applying changelog records is harmless: each sets a key to its value, in order.
 
 5. A record can also be lost before Faust marks it read: the consumer has fetched it (its position is past
    it), the partition is not paused, no buffer is full, and yet Faust never hands it over, so the committed
-   offset waits below the end for ever. Seen with two seed files sent together to an idle worker: the first
-   was processed, the second never (7 `make run --once` runs in 36, once clean ran in a thread and left the
-   event loop free while an article was cleaned). `StallWatchdog` reads such a partition again from the
-   committed offset too.
+   offset waits below the end for ever. It shows when records arrive together at an idle worker whose event
+   loop is free while an article is cleaned (clean runs in a thread): of two seed files sent at once, the
+   second can stay unread. `StallWatchdog` reads such a partition again from the committed offset too.
 
 Messages read twice are harmless: every stage is idempotent (deterministic ids, create-or-skip writes).
 
@@ -32,9 +31,10 @@ And one that costs latency, not messages: Faust's `noack_take(max, within)` idle
 even with a queue waiting. `take_batches` replaces it for the index agent.
 
 Plus one accommodation of the local server: it answers an empty fetch at once instead of holding it for
-`fetch.max.wait.ms` as Kafka does, so aiokafka's fetch loop spins (an idle worker burnt ~0.9 of a core,
-and under load that spinning thread competed for the GIL with NER, then in a thread). `throttled_fetch` pauses after an
-empty answer that came back at once; against Kafka an empty answer takes the full wait and nothing changes."""
+`fetch.max.wait.ms` as Kafka does, so aiokafka's fetch loop would spin (it would keep an idle worker ~0.9 of a
+core busy, and under load compete for the GIL). `throttled_fetch` pauses after an empty answer that came back at
+once; against Kafka an empty answer takes the full wait and nothing changes. How often each defect showed, and
+the figures before and after each repair: docs/measurements.md."""
 
 from __future__ import annotations
 
@@ -56,8 +56,8 @@ async def seek(consumer: Any, tp: Any, offset: int) -> None:
     """Seek on the consumer's own thread. Faust's `Consumer.seek` calls aiokafka from the app's thread, while the
     consumer thread may be handing out fetched records: aiokafka drops the partition's buffer on seek, and the
     consumer thread's own removal of it then fails (KeyError in `Fetcher.fetched_records`, which crashes the
-    worker; seen once in CI when a restart after kill -9 re-read many gaps). `seek_wait` is Faust's seek through
-    the consumer thread, with the same read-offset bookkeeping."""
+    worker; likeliest when a restart after kill -9 re-reads many gaps). `seek_wait` is Faust's seek through the
+    consumer thread, with the same read-offset bookkeeping."""
     await consumer._thread.seek_wait({tp: offset})
 
 
@@ -260,8 +260,8 @@ async def take_batches(stream: Any, max_: int, within: float) -> AsyncIterator[l
     """Lists of at most `max_` unacknowledged events, like Faust's `noack_take(max_, within)`, except that
     `within` bounds how long an *event* waits for its batch to fill, counted from its arrival, and events keep
     arriving while the previous batch is processed. Faust's take holds arrivals back during a batch and then
-    restarts its timer, so every batch began with `within` of idle time even with a queue waiting: at 10
-    articles/s, with NER at ~80-90 % of the time per article, 0.5 s idle per batch stretched a cycle to ~5 s
+    restarts its timer, so every batch begins with `within` of idle time even with a queue waiting: at 10
+    articles/s, with NER at ~80-90 % of the time per article, 0.5 s idle per batch stretches a cycle to ~5 s
     (cycle = idle / (1 - utilisation)) and produce->indexed to p50 ~6 s. Here a batch starts as soon as the
     previous one is done when its oldest event has waited `within` (under load: always), and the model
     waits only when idle. Same Faust hooks as its take (a stream processor fills the buffer, the stream is

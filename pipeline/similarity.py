@@ -224,7 +224,7 @@ class IntIndex:
     @contextmanager
     def bulk(self) -> Iterator[None]:
         """Inserts inside the block are merged once at its end (a rebuild from the store): one sort instead of a
-        dict append per key, which made a 100k-article rebuild take ~50 s."""
+        dict append per key, which would make a 100k-article rebuild take ~50 s."""
         self._chunks = []
         try:
             yield

@@ -117,9 +117,9 @@ class Tracker:
     def pair_level(self, a: str, b: str) -> DedupLevel | None:
         """The level at which two articles of one story were joined: the weakest link on the strongest path of
         links between them (a bottleneck path). Two copies of one text that a rewrite link attached to a
-        third article are a NEAR pair with each other and a REWRITE pair with the third one. Before this, the
-        level was read off the two articles' own DedupInfo, which blamed a rewrite-made merge of a copy with an
-        unrelated article on the near-duplicate stage (the copy's own level is NEAR, towards its original)."""
+        third article are a NEAR pair with each other and a REWRITE pair with the third one. The two articles' own
+        DedupInfo would not do: it blames a rewrite-made merge of a copy with an unrelated article on the
+        near-duplicate stage (the copy's own level is NEAR, towards its original)."""
         if not self.same(a, b):
             return None
         for level in (DedupLevel.EXACT, DedupLevel.NEAR):
@@ -216,7 +216,7 @@ def eval_synthetic(corpus: list[NewsArticle], n: int, rng: random.Random, single
     # A false pair counts against the level that joined it (Tracker.pair_level): against near precision only if
     # near/exact links alone connect the two articles. A variant's family pulled next to an unrelated article
     # by a rewrite link is a rewrite-level false merge, reported below and in `story_level`, which counts every
-    # false pair whatever joined it (the figure the near metric used to report under the near name).
+    # false pair whatever joined it.
     fp_near = fp_exact = fp_rewrite = 0
     false_merges: list[list[str]] = []
     # The same false merge counts up to 7 x 7 pairs (an original and its 6 variants on each side): the distinct

