@@ -7,12 +7,13 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from rich.console import Console
 
 from connectors.elastic import sync_client
-from connectors.producer import ArticleProducer
+from connectors.producer import ArticleProducer, send_paths
 from connectors.runner import wait_for_outcomes
 from pipeline.models import PubStatus, RawArticle, WireMeta, article_id_for
 from pipeline.settings import Settings
@@ -104,3 +105,48 @@ def test_writethru_replaces_stale_is_ignored_kill_removes(backend: Settings, wor
         return es.get(index=backend.alerts_index, id=fired["alert_id"])["_source"]["status"] == "withdrawn"
 
     wait_until(recorded, "the alert's record says withdrawn", worker)
+
+
+def ninjs(version: int, body: str | None, pubstatus: str = "usable") -> str:
+    item: dict[str, object] = {
+        "uri": "urn:ninjs:wiredesk.test:harbour-strike",
+        "type": "text",
+        "version": str(version),
+        "pubstatus": pubstatus,
+        "versioncreated": "2026-12-03T09:00:00Z",
+        "language": "en",
+        "headline": "Dock workers end strike at Rotterdam port",
+        "byline": "Test Desk",
+        "located": "Rotterdam",
+        "subject": [{"code": "04000000", "scheme": "subj", "name": "economy, business and finance"}],
+    }
+    if body is not None:
+        item["body_text"] = body
+    return json.dumps(item)
+
+
+def test_ninjs_files_writethru_and_kill(backend: Settings, worker: WorkerProcess, tmp_path: Path) -> None:
+    """The same round trip from files a wire desk drops: three ninjs versions of one uri."""
+    es = sync_client(backend)
+    lead = "Dock workers at Rotterdam port ended a three-day strike on Thursday after the union accepted a pay offer."
+    files = {
+        "v1.json": ninjs(1, lead),
+        "v2.json": ninjs(2, lead + "\n\nShips queued outside the harbour began to berth within hours, the port said."),
+        "kill.json": ninjs(3, None, "canceled"),
+    }
+    console = Console(quiet=True)
+    for name, text in files.items():
+        (tmp_path / name).write_text(text)
+        since = datetime.now(UTC)
+        (aid,) = send_paths(backend, [tmp_path / name]).sent
+        (outcome,) = wait_for_outcomes(backend, [aid], worker.proc, TIMEOUT_S, console, since=since).values()
+        if name == "v1.json":
+            assert outcome["outcome"] == "indexed"
+            doc = es.get(index=backend.index_name, id=aid)["_source"]
+            assert doc["wire"]["located"] == "Rotterdam" and doc["wire"]["byline"] == "Test Desk"
+            assert doc["wire"]["subjects"][0]["code"] == "subj:04000000" and doc["dateline"] == "Rotterdam"
+        elif name == "v2.json":
+            doc = es.get(index=backend.index_name, id=aid)["_source"]
+            assert outcome["outcome"] == "indexed" and doc["wire"]["version"] == 2 and "berth" in doc["body"]
+        else:
+            assert outcome["outcome"] == "killed" and not es.exists(index=backend.index_name, id=aid)

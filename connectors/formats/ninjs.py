@@ -107,8 +107,16 @@ def _subjects(item: dict[str, Any]) -> tuple[Subject, ...]:
         # 2.x/3.x identify a subject by `uri` or a free `literal`; 1.x by `code` within a `scheme` URI.
         code = one_line(entry.get("uri")) or one_line(entry.get("literal")) or one_line(entry.get("qcode"))
         if code is None and (bare := one_line(entry.get("code"))):
-            code = (one_line(entry.get("scheme")) or "") + bare
+            code = _scheme_code(one_line(entry.get("scheme")), bare)
         name = one_line(entry.get("name"))
         if code or name:
             subjects.append(Subject(code=code, name=name))
     return tuple(subjects)
+
+
+def _scheme_code(scheme: str | None, code: str) -> str:
+    """A scheme URI ("http://cv.iptc.org/newscodes/subjectcode/") and a code make the concept's URI; a scheme alias
+    ("subj") and a code make a qcode ("subj:04000000"), as IPTC writes them."""
+    if scheme is None:
+        return code
+    return scheme + code if scheme.endswith(("/", "#")) else f"{scheme}:{code}"
