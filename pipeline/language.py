@@ -1,8 +1,9 @@
 """Language identification: the language the provider states, else py3langid's guess from the text.
 
 py3langid (a maintained fork of langid.py: a naive Bayes model over byte n-grams, 140 labels) ships its model
-in its wheel, so nothing is downloaded at run time. It is loaded once per process (about 0.6 s) and takes
-about 1 ms for a 4,000-character sample.
+in its wheel (py3langid/data/model.npz.xz, 4.6 MB), so nothing is downloaded at run time. It is loaded once
+per process (0.8-1.1 s) and takes about 1.3 ms for a 4,000-character sample, 0.1-0.25 ms for a headline or a
+sentence (scripts/language_eval.py): under 2 % of the NER time of an article.
 
 Why the labels are restricted (NEWS_LANGUAGES): the full model also knows English-based creoles (Nigerian
 Pidgin), historical and minority languages (Latin, Volapük, Frisian, Wu Chinese ...). A wire desk receives
