@@ -14,10 +14,20 @@ from connectors.alerter import load_rules
 from connectors.elastic import SearchSink, sync_client
 from connectors.search import search_articles
 from pipeline.alerts import evaluation_query, matched_rules
+from pipeline.clean import clean
 from pipeline.enrich import enrich, load_nlp
 from pipeline.index import ARTICLE_MAPPING, I18N_FIELDS, LANGUAGE_ANALYZERS, index_action, to_document
 from pipeline.language import NEWS_LANGUAGES, article_language, detect_language, normalise_language
-from pipeline.models import Block, CleanedArticle, DedupedArticle, DedupInfo, DedupLevel, EnrichedArticle, WireMeta
+from pipeline.models import (
+    Block,
+    CleanedArticle,
+    DedupedArticle,
+    DedupInfo,
+    DedupLevel,
+    EnrichedArticle,
+    RawArticle,
+    WireMeta,
+)
 from pipeline.settings import Settings
 from tests.conftest import ROOT
 from tests.factories import T0
@@ -180,7 +190,14 @@ def test_news_languages_are_known_to_the_model() -> None:
 
 
 def test_urgents_get_entities_tags_and_fire_the_shipped_rule(nlp: Language) -> None:
-    items = [deduped(article(f"u{i}", title, body)) for i, (title, body, _) in enumerate(URGENTS)]
+    """From the raw item on: the clean stage keeps a one-sentence item whole (nothing there needs a length)."""
+    raws = [
+        RawArticle(article_id=f"u{i}", origin="test", text=body, title=title)
+        for i, (title, body, _) in enumerate(URGENTS)
+    ]
+    cleaned = [clean(raw) for raw in raws]
+    assert [(c.title, c.body) for c in cleaned] == [(title, body) for title, body, _ in URGENTS]
+    items = [deduped(c) for c in cleaned]
     out = enrich(items, nlp)
     rules = load_rules(ROOT / "alerts.yml")
     (diplomatic,) = [r for r in rules.rules if "diplomacy" in r.filters.tags]
