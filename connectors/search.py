@@ -19,7 +19,18 @@ TOP_ENTITIES = 6
 # Outlets listed per story with --one-per-story: Elasticsearch returns at most 100 inner hits per group
 # (index.max_inner_result_window); the article count beyond that is still exact.
 OUTLETS_MAX = 100
-SEARCH_FIELDS = ["title^3", "lead^2", "body", "entities.name^2"]
+# title, lead and body are english-analysed for every article; a non-English article's text is also under
+# <field>_i18n.<language> with its language's analyzer (pipeline/index.py), where "Regierungen" finds
+# "Regierung". English articles have no _i18n fields, so their scores and order are as without them.
+SEARCH_FIELDS = [
+    "title^3",
+    "lead^2",
+    "body",
+    "entities.name^2",
+    *(f"{field}_i18n.*{boost}" for field, boost in (("title", "^3"), ("lead", "^2"), ("body", ""))),
+]
+
+BODY_FRAGMENT: dict[str, Any] = {"fragment_size": 160, "number_of_fragments": 1}
 
 _RELATIVE = re.compile(r"^(\d+)\s*([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -91,8 +102,8 @@ def search_articles(
         index=settings.index_name,
         query=build_query(query, filters or SearchFilters()),
         size=size,
-        highlight={"fields": {"body": {"fragment_size": 160, "number_of_fragments": 1}, "title": {}}},
-        source_excludes=["cleaning.removed", "body"],
+        highlight={"fields": {"body": BODY_FRAGMENT, "body_i18n.*": BODY_FRAGMENT, "title": {}, "title_i18n.*": {}}},
+        source_excludes=["cleaning.removed", "body", "body_i18n", "lead_i18n", "title_i18n"],
         **extra,
     )
     return [_hit(h, one_per_story) for h in resp["hits"]["hits"]]
@@ -135,7 +146,7 @@ def render_hits(hits: list[dict[str, Any]], out: Console) -> None:
         out.print(f"  entities: {escape(', '.join(top_entities(hit)) or '-')}")
         if hit.get("tags"):
             out.print(f"  tags: {escape(', '.join(hit['tags']))}")
-        fragments = hit["highlight"].get("body") or hit["highlight"].get("title") or []
+        fragments = _fragments(hit["highlight"], "body") or _fragments(hit["highlight"], "title")
         if fragments:
             # Escape the text first so brackets in an article are not read as markup, then mark the hits.
             # A fragment may span paragraphs: one line reads better.
@@ -143,3 +154,8 @@ def render_hits(hits: list[dict[str, Any]], out: Console) -> None:
             fragment = fragment.replace("<em>", "[reverse]").replace("</em>", "[/reverse]")
             out.print("  … " + fragment + " …")
         out.print()
+
+
+def _fragments(highlight: dict[str, list[str]], field: str) -> list[str]:
+    """The field's highlighted fragments, or its language twin's (body_i18n.de) for a non-English article."""
+    return highlight.get(field) or next((v for k, v in highlight.items() if k.startswith(f"{field}_i18n.")), [])

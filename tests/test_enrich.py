@@ -267,7 +267,7 @@ def test_empty_batch_and_empty_article(nlp: Language) -> None:
     assert enrich([], nlp) == []
     empty = CleanedArticle(article_id="e", origin="test", received_at=utcnow(), title="", blocks=())
     (item,) = enrich([deduped(empty)], nlp)
-    assert (item.entities, item.tags, item.language) == ((), (), "en")
+    assert (item.entities, item.tags, item.language) == ((), (), "xx")  # no text, no language
 
 
 def test_very_long_paragraph_is_chunked(nlp: Language, monkeypatch: pytest.MonkeyPatch) -> None:
