@@ -41,6 +41,10 @@ class BatchReport:
     indexed: int = 0
     duplicates: int = 0
     dead_lettered: int = 0
+    # Items a provider killed (removed from the index): counted by the kill path of the index stage.
+    killed: int = 0
+    # indexed_at - received_at of each article indexed, in seconds: the produce -> indexed latency.
+    latencies_s: list[float] = field(default_factory=list)
     # Articles indexed as the first of their story: the ones alert rules are evaluated on.
     new_stories: list[DedupedArticle] = field(default_factory=list)
 
@@ -89,6 +93,7 @@ async def index_batch(
             outcomes.append(_outcome(item, OutcomeKind.INDEXED))
             accepted.append(item)
             report.indexed += 1
+            report.latencies_s.append((indexed_at - item.article.received_at).total_seconds())
             if item.dedup.level is DedupLevel.UNIQUE:
                 report.new_stories.append(item)
         else:
