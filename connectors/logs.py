@@ -13,6 +13,10 @@ from pipeline.settings import Settings
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+# Loggers of the Kafka and Elasticsearch clients.
+CHATTY = ("kafka", "elastic_transport")
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time (UTC, ISO 8601), level, logger, message, and the traceback if any."""
 
@@ -33,6 +37,14 @@ def configure_cli(settings: Settings) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if settings.log_format == "json" else logging.Formatter(TEXT_FORMAT))
     logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
+    if settings.log_level != "DEBUG":
+        # The clients log every request and connection at INFO: noise around a command's output. Their warnings
+        # and errors still show, and DEBUG shows everything.
+        for chatty in CHATTY:
+            logging.getLogger(chatty).setLevel(logging.WARNING)
+        # A command that finds a server down says so itself (`wiredesk status`, `up` waiting for its servers):
+        # the client's "node has failed N times" warnings would repeat it once per probe.
+        logging.getLogger("elastic_transport.node_pool").setLevel(logging.ERROR)
 
 
 def worker_logging_config(settings: Settings) -> dict[str, Any] | None:
