@@ -36,15 +36,14 @@ def configure_cli(settings: Settings) -> None:
     """Root logger of a command: stderr (stdout is for the command's output), in the configured format."""
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if settings.log_format == "json" else logging.Formatter(TEXT_FORMAT))
-    logging.basicConfig(level=settings.log_level, handlers=[handler], force=True)
+    # Not forced: where logging is already set up (a test runner, a program embedding the CLI) it is left alone.
+    logging.basicConfig(level=settings.log_level, handlers=[handler])
     if settings.log_level != "DEBUG":
-        # The clients log every request and connection at INFO: noise around a command's output. Their warnings
-        # and errors still show, and DEBUG shows everything.
+        # The clients log every request at INFO and every retry or dead node as a warning with a traceback: noise
+        # around a command's output, which says itself in one line when a server does not answer. Their errors
+        # still show; DEBUG shows everything.
         for chatty in CHATTY:
-            logging.getLogger(chatty).setLevel(logging.WARNING)
-        # A command that finds a server down says so itself (`wiredesk status`, `up` waiting for its servers):
-        # the client's "node has failed N times" warnings would repeat it once per probe.
-        logging.getLogger("elastic_transport.node_pool").setLevel(logging.ERROR)
+            logging.getLogger(chatty).setLevel(logging.ERROR)
 
 
 def worker_logging_config(settings: Settings) -> dict[str, Any] | None:
