@@ -33,8 +33,14 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except ValidationError as exc:
-            # Pydantic's message names the variable and the rule, never a SecretStr's value.
-            raise click.ClickException(f"settings: {exc}") from exc
+            # Named by variable, one line; without the values given (a secret may be among them).
+            problems = [
+                f"WIREDESK_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" if e["loc"] else e["msg"]
+                for e in exc.errors(include_input=False)
+            ]
+            raise click.ClickException(
+                "settings: " + "; ".join(p.replace("Value error, ", "") for p in problems)
+            ) from exc
         except NoBrokersAvailable as exc:
             raise click.ClickException(_settings().unreachable("broker")) from exc
         except SearchUnreachable as exc:
