@@ -191,16 +191,19 @@ def test_worker_json_config_replaces_fausts_text_handler(
 
 
 @pytest.mark.integration
-def test_worker_serves_metrics_health_and_readiness(backend: Settings, tmp_path: Path) -> None:
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_worker_serves_metrics_health_and_readiness(backend: Settings, tmp_path: Path, log_format: str) -> None:
     # Topics, indices and group of its own, so the counters start at zero whatever other tests sent.
+    prefix = f"metrics-{log_format}"
     settings = backend.model_copy(
         update={
-            "app_id": "wiredesk-metrics",
-            "worker_id": "metrics-worker",
+            "app_id": f"wiredesk-{prefix}",
+            "worker_id": f"{prefix}-worker",
             "web_port": free_port(),
             "metrics_port": free_port(),
-            **{f"topic_{t}": f"metrics-{t}" for t in ("raw", "cleaned", "deduped", "dlq", "stories", "alerts")},
-            **{i: f"metrics-{i}" for i in ("index_name", "outcomes_index", "alerts_index", "workers_index")},
+            "log_format": log_format,
+            **{f"topic_{t}": f"{prefix}-{t}" for t in ("raw", "cleaned", "deduped", "dlq", "stories", "alerts")},
+            **{i: f"{prefix}-{i}" for i in ("index_name", "outcomes_index", "alerts_index", "workers_index")},
         }
     )
     servers.create_topics(settings)
@@ -227,7 +230,9 @@ def test_worker_serves_metrics_health_and_readiness(backend: Settings, tmp_path:
         got = wait_until(indexed, worker, "the indexed counter")
         assert got[("wiredesk_produce_to_indexed_seconds_count", ())] == len(sent)
         # Produce -> indexed took more than nothing and less than the test's whole wait.
-        assert 0 < got[("wiredesk_produce_to_indexed_seconds_sum", ())] < len(sent) * TIMEOUT_S
+        total_s = got[("wiredesk_produce_to_indexed_seconds_sum", ())]
+        assert 0 < total_s < len(sent) * TIMEOUT_S
+        print(f"produce -> indexed, mean of {len(sent)} seeds on an idle worker: {total_s / len(sent):.2f} s")
         for stage in ("clean", "dedup", "index"):
             assert got[("wiredesk_stage_messages_total", (("result", "processed"), ("stage", stage)))] == len(sent)
             assert got[("wiredesk_stage_messages_total", (("result", "failed"), ("stage", stage)))] == 0
@@ -240,6 +245,11 @@ def test_worker_serves_metrics_health_and_readiness(backend: Settings, tmp_path:
 
         # Every raw partition is reported, and once everything is committed the lag is 0 everywhere.
         wait_until(drained, worker, "consumer lag 0")
+        if log_format == "json":
+            # Faust's own records too: every log line of the worker is one JSON object.
+            records = [json.loads(line) for line in worker.log.read_text().splitlines() if line.startswith("{")]
+            assert any(r["message"] == "[^Worker]: Ready" for r in records)
+            assert not [line for line in worker.log.read_text().splitlines() if line.startswith("[20")]
     finally:
         worker.stop()
 
