@@ -142,7 +142,8 @@ class Wiring:
         # Often enough that a lost record costs seconds, rarely enough to cost nothing.
         app.timer(interval=5.0, on_leader=False)(self._check_stalls)
         self.metrics = Metrics()
-        # As often as Prometheus scrapes by default (15 s) would do; 5 s so a scrape is never a full interval old.
+        # Every 5 s: a third of Prometheus' default 15 s scrape interval, so a scrape sees a lag at most 5 s old; it
+        # costs nothing (offsets the consumer holds already, no request to the broker).
         app.timer(interval=5.0, on_leader=False)(self._update_lag)
 
     def _topic(self, name: str, partitions: int) -> faust.TopicT:

@@ -190,7 +190,8 @@ def search(
     hits = search_articles(_settings(), " ".join(query), size=size, filters=filters, one_per_story=one_per_story)
     if as_json:
         for hit in hits:
-            out.print(json.dumps(hit, ensure_ascii=False), soft_wrap=True)
+            # Data, not markup: a title holding "[/]" would raise, "[bold]" vanish.
+            out.print(json.dumps(hit, ensure_ascii=False), soft_wrap=True, markup=False, highlight=False)
     else:
         render_hits(hits, out)
 
@@ -324,7 +325,7 @@ def dlq_list(stage: str | None, as_json: bool) -> None:
             continue
         n += 1
         if as_json:
-            out.print(letter.model_dump_json(exclude={"payload"}), soft_wrap=True)
+            out.print(letter.model_dump_json(exclude={"payload"}), soft_wrap=True, markup=False, highlight=False)
             continue
         table.add_row(
             letter.stage,

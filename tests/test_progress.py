@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -50,10 +51,20 @@ def test_names_with_markup_are_printed_verbatim(tmp_path: Path, many: bool) -> N
 
 
 @pytest.mark.integration
-def test_produce_prints_a_dead_lettered_name_with_markup(backend: Settings, tmp_path: Path) -> None:
+def test_produce_and_dlq_print_a_dead_lettered_name_with_markup(backend: Settings, tmp_path: Path) -> None:
     (tmp_path / "a[").mkdir()
     (tmp_path / "a[/]b.txt").write_text("")  # empty: the producer dead-letters it, naming the file
     result = CliRunner().invoke(main, ["produce", str(tmp_path)], env=settings_env(backend))
     assert result.exit_code == 0, result.output
     # Rich wraps long lines at the terminal width: compare words.
     assert f"dead-lettered {tmp_path / 'a[/]b.txt'}: empty file" in " ".join(result.output.split())
+
+    # The dead-letter queue shows it too, as a table and as JSON lines.
+    name = str(tmp_path / "a[/]b.txt")
+    listed = CliRunner().invoke(main, ["dlq", "list", "--json"], env=settings_env(backend))
+    assert listed.exit_code == 0, listed.output
+    assert any(json.loads(line)["origin"] == name for line in listed.stdout.splitlines())
+    # Wide enough that the table does not cut the file name short.
+    wide = {**settings_env(backend), "COLUMNS": "400"}
+    table = CliRunner().invoke(main, ["dlq", "list", "--stage", "produce"], env=wide)
+    assert table.exit_code == 0 and "a[/]b.txt" in table.output, table.output
