@@ -36,14 +36,18 @@ def configure_cli(settings: Settings) -> None:
     """Root logger of a command: stderr (stdout is for the command's output), in the configured format."""
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if settings.log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    if settings.log_level != "DEBUG":
+        handler.addFilter(_quiet_clients)
     # Not forced: where logging is already set up (a test runner, a program embedding the CLI) it is left alone.
     logging.basicConfig(level=settings.log_level, handlers=[handler])
-    if settings.log_level != "DEBUG":
-        # The clients log every request at INFO and every retry or dead node as a warning with a traceback: noise
-        # around a command's output, which says itself in one line when a server does not answer. Their errors
-        # still show; DEBUG shows everything.
-        for chatty in CHATTY:
-            logging.getLogger(chatty).setLevel(logging.ERROR)
+
+
+def _quiet_clients(record: logging.LogRecord) -> bool:
+    """The clients log every request at INFO and every retry or dead node as a warning with a traceback: noise
+    around a command's output, which says itself in one line when a server does not answer. Their errors still
+    show; DEBUG shows everything. A filter on the command's handler, not logger levels: `wiredesk worker` replaces
+    the handler with Faust's, and the worker keeps the clients' warnings."""
+    return record.levelno >= logging.ERROR or record.name.split(".", 1)[0] not in CHATTY
 
 
 def worker_logging_config(settings: Settings) -> dict[str, Any] | None:
