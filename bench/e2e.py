@@ -30,6 +30,7 @@ from bench.servers import LocalServers
 from bench.stats import latency_summary
 from connectors.elastic import sync_client
 from connectors.runner import stop_worker
+from connectors.security import kafka_kwargs
 
 
 def _throughput(t0: float, t_end: float, done_at: Sequence[float]) -> dict[str, float]:
@@ -164,7 +165,7 @@ def run_baseline(
     base = srv.settings
     # The same producer, settings and partitioning as wiredesk's raw topic, only another topic name.
     s = base.model_copy(update={"topic_raw": BASELINE_TOPIC})
-    admin = KafkaAdminClient(bootstrap_servers=s.kafka_bootstrap)
+    admin = KafkaAdminClient(**kafka_kwargs(s))
     try:
         admin.create_topics([NewTopic(BASELINE_TOPIC, s.partitions, 1)])
     finally:

@@ -10,6 +10,7 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, helpers
 
+from connectors.security import kafka_kwargs, search_kwargs
 from pipeline.index import ARTICLE_MAPPING
 from pipeline.settings import Settings
 
@@ -20,14 +21,14 @@ def broker_limit(settings: Settings, payloads: Sequence[bytes], messages: int) -
     from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
     from kafka.admin import NewTopic
 
-    admin = KafkaAdminClient(bootstrap_servers=settings.kafka_bootstrap)
+    admin = KafkaAdminClient(**kafka_kwargs(settings))
     try:
         admin.create_topics([NewTopic(LIMIT_TOPIC, settings.partitions, 1)])
     finally:
         admin.close()
     # Configured like connectors/producer.py (acks=all, idempotent, 5 ms linger): the producer's own ceiling.
     producer = KafkaProducer(
-        bootstrap_servers=settings.kafka_bootstrap,
+        **kafka_kwargs(settings),
         acks="all",
         enable_idempotence=True,
         linger_ms=5,
@@ -44,7 +45,7 @@ def broker_limit(settings: Settings, payloads: Sequence[bytes], messages: int) -
     producer.close()
 
     # assign() rather than subscribe(): no consumer-group join in the measured time, only fetching.
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, enable_auto_commit=False)
+    consumer = KafkaConsumer(**kafka_kwargs(settings), enable_auto_commit=False)
     partitions = [TopicPartition(LIMIT_TOPIC, p) for p in range(settings.partitions)]
     consumer.assign(partitions)
     consumer.seek_to_beginning(*partitions)
@@ -71,7 +72,7 @@ def broker_limit(settings: Settings, payloads: Sequence[bytes], messages: int) -
 def bulk_limit(settings: Settings, docs: Sequence[dict[str, Any]], chunk_sizes: Sequence[int]) -> dict[str, Any]:
     """helpers.bulk of the pipeline's own documents into a fresh index with the article mapping, once per
     chunk size (500 is helpers.bulk's default, the worker sends batch_size)."""
-    es = Elasticsearch(settings.search_url, request_timeout=120)
+    es = Elasticsearch(**{**search_kwargs(settings), "request_timeout": 120})
     out: dict[str, Any] = {"documents": len(docs)}
     for chunk in chunk_sizes:
         index = f"bench-limit-{chunk}"

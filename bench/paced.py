@@ -23,6 +23,7 @@ from bench.progress import Progress
 from bench.servers import LocalServers
 from bench.stats import latency_summary, percentile
 from connectors.producer import ArticleProducer, expand
+from connectors.security import search_kwargs
 
 
 class _Poller:
@@ -75,7 +76,7 @@ def run_paced(
     progress: Progress,
 ) -> dict[str, Any]:
     s = srv.settings
-    poller = _Poller(Elasticsearch(s.search_url, request_timeout=30), s.index_name)
+    poller = _Poller(Elasticsearch(**search_kwargs(s)), s.index_name)
     producer = ArticleProducer(s)
     sent_at: dict[str, float] = {}
     lateness: list[float] = []

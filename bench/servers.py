@@ -50,6 +50,7 @@ def local_servers(name: str) -> Iterator[LocalServers]:
         data_dir=tmp,
         worker_id=f"bench-{name}",
         web_port=free_port(),
+        metrics_port=free_port(),
         # The repository's alert rules, wherever the bench is started from: the worker evaluates them, as
         # it would in production.
         alert_rules_path=ROOT / "alerts.yml",

@@ -47,6 +47,7 @@ from connectors.alert_sinks import (
     retrying,
 )
 from connectors.retry import backoff_s
+from connectors.security import search_kwargs
 from pipeline.alerts import (
     ALERT_SOURCE_FIELDS,
     DELIVERY_ORDER,
@@ -105,7 +106,7 @@ class Alerter:
         webhook = WebhookSink.from_settings(settings)
         if webhook is not None:
             sinks[SinkKind.WEBHOOK] = webhook
-        es = AsyncElasticsearch(settings.search_url, request_timeout=settings.request_timeout_s)
+        es = AsyncElasticsearch(**search_kwargs(settings))
         return cls(settings=settings, rules=rules, es=es, sinks=sinks)
 
     @property

@@ -13,6 +13,7 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from pydantic import ValidationError
 
 from connectors.files import read_articles
+from connectors.security import kafka_kwargs
 from pipeline.errors import InvalidInput
 from pipeline.fate import payload_bytes
 from pipeline.models import DeadLetter, RawArticle
@@ -29,7 +30,7 @@ class Letter:
 def read_letters(settings: Settings) -> Iterator[Letter]:
     """Every letter on the dead-letter topic, oldest first per partition, up to the current end."""
     consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap,
+        **kafka_kwargs(settings),
         enable_auto_commit=False,
         consumer_timeout_ms=2000,
         # Letters carry whole articles (up to max_file_bytes); the local server may answer a fetch with more
@@ -90,11 +91,7 @@ def replay(settings: Settings, stage: str | None = None, dry_run: bool = False) 
     """Send letters (of `stage`, or all) back. Files the producer refused are read again from their path:
     replaying those makes sense once the file was fixed, and a still-broken file is reported, not resent."""
     counts = {"replayed": 0, "still_invalid": 0, "skipped": 0}
-    producer = (
-        None
-        if dry_run
-        else KafkaProducer(bootstrap_servers=settings.kafka_bootstrap, acks="all", enable_idempotence=True)
-    )
+    producer = None if dry_run else KafkaProducer(**kafka_kwargs(settings), acks="all", enable_idempotence=True)
     futures = []
     try:
         for item in read_letters(settings):

@@ -12,6 +12,7 @@ from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, AsyncElasticsearch, Elasticsearch
 
 from connectors.retry import async_policy
+from connectors.security import search_kwargs
 from pipeline.alerts import ALERT_MAPPING
 from pipeline.errors import TransientError
 from pipeline.index import (
@@ -101,7 +102,7 @@ def _add_new_fields(es: Elasticsearch, index: str, mapping: dict[str, Any]) -> N
 
 
 def sync_client(settings: Settings) -> Elasticsearch:
-    return Elasticsearch(settings.search_url, request_timeout=settings.request_timeout_s)
+    return Elasticsearch(**search_kwargs(settings))
 
 
 class NotAccepted(Exception):
@@ -113,7 +114,7 @@ class SearchSink:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.es = AsyncElasticsearch(settings.search_url, request_timeout=settings.request_timeout_s)
+        self.es = AsyncElasticsearch(**search_kwargs(settings))
 
     async def close(self) -> None:
         await self.es.close()

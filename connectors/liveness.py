@@ -25,6 +25,7 @@ from kafka import KafkaAdminClient
 from kafka.protocol.group import LeaveGroupRequest
 
 from connectors.elastic import sync_client
+from connectors.security import kafka_kwargs
 from pipeline.models import utcnow
 from pipeline.settings import Settings
 
@@ -37,7 +38,7 @@ _UNKNOWN_MEMBER_ID = 25
 def remove_members(settings: Settings, group: str, worker_ids: list[str]) -> list[str]:
     """Remove static members from a consumer group; returns those the broker removed or no longer had."""
     admin = KafkaAdminClient(
-        bootstrap_servers=settings.kafka_bootstrap,
+        **kafka_kwargs(settings),
         client_id=f"{settings.worker_id}-expiry",
         request_timeout_ms=int(settings.request_timeout_s * 1000),
     )

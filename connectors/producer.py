@@ -15,6 +15,7 @@ from kafka.errors import KafkaError
 
 from connectors.files import is_candidate, read_articles
 from connectors.formats import ItemError
+from connectors.security import kafka_kwargs
 from pipeline.errors import InvalidInput
 from pipeline.fate import dead_letter, headers
 from pipeline.models import DeadLetter, RawArticle
@@ -48,7 +49,7 @@ class ArticleProducer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._producer = KafkaProducer(
-            bootstrap_servers=settings.kafka_bootstrap,
+            **kafka_kwargs(settings),
             client_id=f"{settings.app_id}-producer",
             acks="all",
             enable_idempotence=True,

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from connectors.producer import ArticleProducer, Summary, expand
@@ -36,9 +37,11 @@ def send_with_progress(producer: ArticleProducer, paths: Iterable[Path], console
             total.dead_lettered += part.dead_lettered
             total.failed += part.failed
             bar.advance(task, len(chunk))
+    # File names and reasons are user data: "[/]" or "[bold]" in one would be read as markup (and a stray closing
+    # tag raises), so they are escaped.
     for path, reason in total.dead_lettered:
-        console.print(f"[yellow]dead-lettered[/] {path}: {reason}")
+        console.print(f"[yellow]dead-lettered[/] {escape(str(path))}: {escape(reason)}")
     for path, error in total.failed:
-        console.print(f"[red]not sent[/] {path}: {error}")
+        console.print(f"[red]not sent[/] {escape(str(path))}: {escape(error)}")
     console.print(f"{len(files)} files: {total.line()}")
     return total

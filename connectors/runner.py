@@ -132,7 +132,7 @@ def show(settings: Settings, outcomes: dict[str, dict[str, Any]], out: Console) 
         for label, names in sorted(by_label.items()):
             out.print(f"  {label:<8} {escape(', '.join(names))}")
         if doc.get("tags"):
-            out.print(f"  tags     {', '.join(doc['tags'])}")
+            out.print(f"  tags     {escape(', '.join(doc['tags']))}")
 
 
 def _ingest(
@@ -218,7 +218,7 @@ def run_local(
     started = servers.up(settings)
     prepare_search(settings)
     proc, log_path = start_worker(settings)
-    console.print(f"worker started (pid {proc.pid}, log {log_path})")
+    console.print(f"worker started (pid {proc.pid}, log {escape(str(log_path))})")
     producer = ArticleProducer(settings)
     feeds = FeedThread(settings, producer, console, out)
     try:
@@ -232,7 +232,8 @@ def run_local(
             return 0
         feeds.start()
         console.print(
-            f"\nwatching {inbox_dir}/ — drop article files there; Ctrl-C stops. Search with: wiredesk search QUERY"
+            f"\nwatching {escape(str(inbox_dir))}/ — drop article files there; Ctrl-C stops. "
+            "Search with: wiredesk search QUERY"
         )
         console.print(f"polling the feeds of {settings.feeds_path} (add one with: wiredesk feeds add URL)")
 
@@ -246,7 +247,7 @@ def run_local(
     except KeyboardInterrupt:
         return 0
     except (WorkerDied, TimeoutError) as exc:
-        console.print(f"[red]{exc}[/] — last lines of {log_path}:")
+        console.print(f"[red]{escape(str(exc))}[/] — last lines of {escape(str(log_path))}:")
         console.print(escape("\n".join(log_path.read_text(errors="replace").splitlines()[-30:])))
         return 1
     finally:

@@ -11,11 +11,13 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from connectors.retry import policy
+from connectors.security import kafka_kwargs, search_kwargs
 from pipeline.settings import Settings
 
 # noida-db is built against a newer glibc and warns about it on every call; the warning is harmless
@@ -52,24 +54,38 @@ def local_data_dir(settings: Settings) -> Path:
     return (settings.data_dir / "noida").resolve()
 
 
-def _port_open(port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+def connect_any(bootstrap: str, timeout_s: float = 2.0) -> None:
+    """Open and close a connection to the first broker of the list that accepts one; else raise the last error.
+    Accepting a connection is enough: the Kafka client does the rest, with its own retries."""
+    error: OSError | None = None
+    for host, port in (a.rsplit(":", 1) for a in bootstrap.split(",")):
+        try:
+            # A broker that is up accepts in milliseconds; 2 s allows for a slow network, not for a broker.
+            socket.create_connection((host, int(port)), timeout=timeout_s).close()
+            return
+        except OSError as exc:
+            error = exc
+    assert error is not None  # the list is never empty: Settings always has a broker URL
+    raise error
+
+
+def _broker_answers(settings: Settings) -> bool:
+    try:
+        # Half a second per broker: `wiredesk up` polls this every 0.1 s while the local server starts.
+        connect_any(settings.kafka_bootstrap, timeout_s=0.5)
+    except OSError:
+        return False
+    return True
 
 
 def _search_answers(settings: Settings) -> bool:
-    import urllib.request
-
-    try:
-        with urllib.request.urlopen(settings.search_url, timeout=2) as resp:
-            return bool(resp.status == 200)
-    except OSError:
-        return False
+    # The configured URL, with its credentials and TLS settings: a server that refuses them is not usable.
+    return bool(Elasticsearch(**{**search_kwargs(settings), "request_timeout": 2.0}).ping())
 
 
 def state(settings: Settings) -> ServerState:
-    return ServerState(kafka=_port_open(settings.kafka_port), search=_search_answers(settings))
+    """Whether the configured broker and search server answer (at the configured addresses, whichever host)."""
+    return ServerState(kafka=_broker_answers(settings), search=_search_answers(settings))
 
 
 def up(settings: Settings, timeout_s: float = 30.0) -> bool:
@@ -139,7 +155,7 @@ def create_topics(settings: Settings, timeout_s: float = 30.0) -> None:
     would silently cap the number of workers at one."""
     # A broker that was just started answers within a second or so: short waits.
     retry = policy("connect to the broker", on=KafkaError, base_s=0.1, cap_s=1.0, deadline_s=timeout_s)
-    admin = retry(KafkaAdminClient, bootstrap_servers=settings.kafka_bootstrap, client_id=f"{settings.app_id}-admin")
+    admin = retry(KafkaAdminClient, **kafka_kwargs(settings), client_id=f"{settings.app_id}-admin")
     try:
         for name, partitions in settings.all_topics.items():
             with contextlib.suppress(TopicAlreadyExistsError):
@@ -152,7 +168,7 @@ def create_topics(settings: Settings, timeout_s: float = 30.0) -> None:
 def check_topics(settings: Settings) -> None:
     """Refuse to run on a topic with fewer partitions than configured (e.g. one auto-created earlier).
     kafka-python's describe_topics() fails on the local server; partitions_for_topic() works everywhere."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap)
+    consumer = KafkaConsumer(**kafka_kwargs(settings))
     try:
         for name, wanted in settings.all_topics.items():
             have = len(consumer.partitions_for_topic(name) or ())

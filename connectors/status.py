@@ -7,18 +7,25 @@ from typing import Any
 
 from kafka import KafkaConsumer, TopicPartition
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from connectors import servers
 from connectors.elastic import sync_client
 from connectors.liveness import read_beats
+from connectors.security import kafka_kwargs
 from pipeline.models import utcnow
-from pipeline.settings import Settings
+from pipeline.settings import Settings, redact_url
+
+# The exit status of `wiredesk status` when a server does not answer: EX_UNAVAILABLE (sysexits.h, "a service is
+# unavailable"), distinct from 1 (an error of the command itself) and 2 (wrong usage), so a script or a health
+# check can tell "the pipeline's servers are down" from "the command failed".
+EXIT_SERVER_DOWN = 69
 
 
 def topic_sizes(settings: Settings) -> dict[str, int]:
     """Messages ever written per topic (end offsets; the local server keeps everything)."""
-    consumer = KafkaConsumer(bootstrap_servers=settings.kafka_bootstrap, request_timeout_ms=5000)
+    consumer = KafkaConsumer(**kafka_kwargs(settings), request_timeout_ms=5000)
     try:
         sizes = {}
         for topic in settings.all_topics:
@@ -31,9 +38,7 @@ def topic_sizes(settings: Settings) -> dict[str, int]:
 
 def pipeline_lag(settings: Settings) -> int:
     """Messages written to the pipeline's input topics that the workers have not committed yet."""
-    consumer = KafkaConsumer(
-        bootstrap_servers=settings.kafka_bootstrap, group_id=settings.app_id, enable_auto_commit=False
-    )
+    consumer = KafkaConsumer(**kafka_kwargs(settings), group_id=settings.app_id, enable_auto_commit=False)
     try:
         lag = 0
         for topic in (settings.topic_raw, settings.topic_cleaned, settings.topic_deduped):
@@ -70,7 +75,7 @@ def collect(settings: Settings) -> dict[str, Any]:
             "kafka": state.kafka,
             "elasticsearch": state.search,
             "broker_url": settings.broker_url,
-            "search_url": settings.search_url,
+            "search_url": redact_url(settings.search_url),
         },
     }
     if state.kafka:
@@ -90,13 +95,13 @@ def render(report: dict[str, Any], out: Console) -> None:
     srv = report["servers"]
     mark = {True: "[green]up[/]", False: "[red]down[/]"}
     out.print(
-        f"Kafka {srv['broker_url']}: {mark[srv['kafka']]}   Elasticsearch {srv['search_url']}: "
+        f"Kafka {escape(srv['broker_url'])}: {mark[srv['kafka']]}   Elasticsearch {escape(srv['search_url'])}: "
         f"{mark[srv['elasticsearch']]}"
     )
     if "topics" in report:
         table = Table("topic", "messages", title="topics")
         for name, size in report["topics"].items():
-            table.add_row(name, f"{size:,}")
+            table.add_row(escape(name), f"{size:,}")
         out.print(table)
     if "outcomes" in report:
         o = report["outcomes"]
@@ -110,4 +115,6 @@ def render(report: dict[str, Any], out: Console) -> None:
     if "workers" in report:
         # Older than the session timeout: the worker is gone, and its partitions pass to the others.
         beats = report["workers"]
-        out.print("workers: " + (", ".join(f"{w} (last beat {age:.0f} s ago)" for w, age in beats.items()) or "none"))
+        out.print(
+            "workers: " + (", ".join(f"{escape(w)} (last beat {age:.0f} s ago)" for w, age in beats.items()) or "none")
+        )

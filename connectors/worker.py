@@ -5,23 +5,30 @@ from __future__ import annotations
 import logging
 import os
 import signal
-import socket
 import threading
 from collections.abc import Callable
 from typing import Literal
 
 import faust
 from elastic_transport import TransportError
+from elasticsearch import Elasticsearch
 
 from connectors.elastic import setup_indices, sync_client
 from connectors.liveness import start_beating
 from connectors.retry import policy
-from pipeline.settings import Settings
+from connectors.logs import worker_logging_config
+from connectors.metrics import serve
+from connectors.security import search_kwargs
+from connectors.servers import connect_any
+from pipeline.settings import Settings, redact_url
 
 log = logging.getLogger(__name__)
 
 # The exit status of a stop that timed out: EX_TEMPFAIL (sysexits.h), a temporary failure worth a restart.
 EXIT_STOP_TIMEOUT = 75
+# /ready asks the search server: a server that is up answers a ping in milliseconds; 2 s tolerates a loaded one
+# and keeps a probe (Kubernetes' default timeout is 1 s, Docker's 30 s) from piling up requests.
+READY_PROBE_TIMEOUT_S = 2.0
 
 
 class Worker(faust.Worker):
@@ -33,6 +40,11 @@ class Worker(faust.Worker):
     def __init__(self, app: faust.App, *, stop_timeout_s: float, **kwargs: object) -> None:
         super().__init__(app, **kwargs)  # type: ignore[arg-type]
         self.stop_timeout_s = stop_timeout_s
+        self.ready = False  # Faust has said "Ready": tables recovered, agents consuming
+
+    async def on_startup_finished(self) -> None:
+        await super().on_startup_finished()
+        self.ready = True
 
     def _schedule_shutdown(self, sig: signal.Signals) -> None:
         if not self._signal_stop_time:
@@ -61,7 +73,7 @@ def prepare_search(settings: Settings) -> None:
 
 def wait_for_broker(settings: Settings) -> None:
     """Wait for a broker that is starting. Faust, started without one, exits at once with a traceback."""
-    _wait_until_up(settings, "broker", lambda: _connect_any(settings.kafka_bootstrap), OSError)
+    _wait_until_up(settings, "broker", lambda: connect_any(settings.kafka_bootstrap), OSError)
 
 
 def _wait_until_up(
@@ -76,35 +88,42 @@ def _wait_until_up(
         raise SystemExit(settings.unreachable(server, str(exc))) from exc
 
 
-def _connect_any(bootstrap: str) -> None:
-    """Open and close a connection to the first broker of the list that accepts one; else raise the last error.
-    Accepting a connection is enough: the Kafka client does the rest, with its own retries."""
-    error: OSError | None = None
-    for host, port in (a.rsplit(":", 1) for a in bootstrap.split(",")):
-        try:
-            # A broker that is up accepts in milliseconds; 2 s allows for a slow network, not for a broker.
-            socket.create_connection((host, int(port)), timeout=2.0).close()
-            return
-        except OSError as exc:
-            error = exc
-    assert error is not None  # the list is never empty: Settings always has a broker URL
-    raise error
-
-
-def run_worker(settings: Settings, loglevel: str = "info") -> None:
+def run_worker(settings: Settings) -> None:
     from pipeline.app import Wiring
 
     wiring = Wiring(settings)
-    wiring.warm_up()  # first: a missing model stops the worker before it touches any server
+    worker: Worker | None = None
+    search = Elasticsearch(**{**search_kwargs(settings), "request_timeout": READY_PROBE_TIMEOUT_S})
+
+    def not_ready() -> list[str]:
+        reasons = []
+        if worker is None or not worker.ready:
+            reasons.append("the Faust worker is not ready yet (starting, joining its group or recovering tables)")
+        if not wiring.ner.alive:
+            reasons.append("the NER process is not running")
+        if not search.ping():
+            reasons.append(f"search server {redact_url(settings.search_url)} does not answer")
+        return reasons
+
+    # Before anything slow, so /health answers (and /ready says why not) while the models load.
+    server = serve(settings, wiring.metrics, not_ready)
     try:
+        wiring.warm_up()  # first: a missing model stops the worker before it touches any server
         wait_for_broker(settings)
         prepare_search(settings)
         if settings.expire_dead_workers:
             start_beating(settings)
-        worker = Worker(wiring.app, stop_timeout_s=settings.stop_timeout_s, loglevel=loglevel, quiet=True)
+        worker = Worker(
+            wiring.app,
+            stop_timeout_s=settings.stop_timeout_s,
+            loglevel=settings.log_level.lower(),
+            logging_config=worker_logging_config(settings),
+            quiet=True,
+        )
         # The search client logs every request at INFO (a bulk per batch, a beat every 3 s): failures still show
         # as warnings, and the worker logs its own line per batch.
         logging.getLogger("elastic_transport.transport").setLevel(logging.WARNING)
         worker.execute_from_commandline()
     finally:
+        server.shutdown()
         wiring.close()

@@ -21,6 +21,8 @@ import mode
 
 from connectors.alerter import Alerter, load_rules
 from connectors.elastic import SearchSink, stored_entities
+from connectors.metrics import Metrics, consumer_lags
+from connectors.security import faust_credentials
 from pipeline import batch, faust_fixes
 from pipeline import encoder as enc
 from pipeline.clean import clean
@@ -59,6 +61,7 @@ def create_app(settings: Settings) -> faust.App:
     app = faust.App(
         settings.app_id,
         broker=settings.broker_url,
+        broker_credentials=faust_credentials(settings),
         # Tables live in memory and are rebuilt from their changelog topic on start: no local disk state
         # that could disagree with Kafka.
         store="memory://",
@@ -138,6 +141,10 @@ class Wiring:
         self._watchdog = faust_fixes.StallWatchdog(set(settings.all_topics))
         # Often enough that a lost record costs seconds, rarely enough to cost nothing.
         app.timer(interval=5.0, on_leader=False)(self._check_stalls)
+        self.metrics = Metrics()
+        # Every 5 s: a third of Prometheus' default 15 s scrape interval, so a scrape sees a lag at most 5 s old; it
+        # costs nothing (offsets the consumer holds already, no request to the broker).
+        app.timer(interval=5.0, on_leader=False)(self._update_lag)
 
     def _topic(self, name: str, partitions: int) -> faust.TopicT:
         # Raw bytes in and out: the stages parse with pydantic themselves, so a malformed message becomes a
@@ -146,6 +153,9 @@ class Wiring:
 
     async def _check_stalls(self) -> None:
         await self._watchdog.check(self.app)
+
+    async def _update_lag(self) -> None:
+        self.metrics.set_lag(consumer_lags(self.app.consumer, set(self.settings.all_topics)))
 
     async def _on_revoked(self, *args: Any, **kwargs: Any) -> None:
         # The derived dedup index must be rebuilt from the table once partitions come back.
@@ -231,8 +241,10 @@ class Wiring:
                 cleaned = await loop.run_in_executor(self._clean_thread, clean_with_vector, payload)
             except Exception as exc:
                 await self._event_failed(event, exc, stage="clean")
+                self.metrics.stage("clean", failed=1)
             else:
                 await self.cleaned_topic.send(key=cleaned.article_id.encode(), value=cleaned.model_dump_json().encode())
+                self.metrics.stage("clean", processed=1)
             await stream.ack(event)
 
     async def dedup_agent(self, stream: Stream) -> None:
@@ -254,8 +266,10 @@ class Wiring:
                 )
             except Exception as exc:
                 await self._event_failed(event, exc, stage="dedup")
+                self.metrics.stage("dedup", failed=1)
             else:
                 await self.deduped_topic.send(key=article.article_id.encode(), value=out.model_dump_json().encode())
+                self.metrics.stage("dedup", processed=1)
             self._maybe_evict()
             await stream.ack(event)
 
@@ -313,6 +327,7 @@ class Wiring:
                 report.stale,
                 report.dead_lettered,
             )
+            self.metrics.index_batch(len(events), report)
             for event in events:
                 await stream.ack(event)
 
@@ -330,6 +345,8 @@ class Wiring:
                 outcomes.append(_dead_outcome(letter))
             if outcomes:
                 await self.sink.write(outcome_actions(s.outcomes_index, outcomes))
+            self.metrics.stage("ledger", processed=len(outcomes), failed=len(events) - len(outcomes))
+            self.metrics.dead_lettered(len(outcomes))
             for event in events:
                 await stream.ack(event)
 
@@ -346,6 +363,7 @@ class Wiring:
         await self.alerter.start()
         async for events in stream.noack_take(s.batch_size, within=s.batch_timeout_s):
             await self.alerter.on_stories([e.value for e in events])
+            self.metrics.stage("alerts", processed=len(events))
             for event in events:
                 await stream.ack(event)
 

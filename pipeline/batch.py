@@ -51,6 +51,8 @@ class BatchReport:
     dead_lettered: int = 0
     updated: int = 0  # writethrus and corrections among `indexed`: they replaced their earlier version
     stale: int = 0  # versions older than one already acted on: nothing written, the article keeps its outcome
+    # indexed_at - received_at of each article indexed, in seconds: the produce -> indexed latency.
+    latencies_s: list[float] = field(default_factory=list)
     # Articles indexed as the first of their story: the ones alert rules are evaluated on.
     new_stories: list[DedupedArticle] = field(default_factory=list)
     # Articles their provider killed, now gone from the index: their alerts are withdrawn.
@@ -107,6 +109,7 @@ async def index_batch(
             outcomes.append(_outcome(item, OutcomeKind.INDEXED))
             accepted.append(item)
             report.indexed += 1
+            report.latencies_s.append((indexed_at - item.article.received_at).total_seconds())
             if item.action is WireAction.UPDATE:
                 report.updated += 1  # the story was new with its first version: alerts have seen it
             elif item.dedup.level is DedupLevel.UNIQUE:

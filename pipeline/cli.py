@@ -10,8 +10,9 @@ from typing import Any
 
 import click
 from rich.console import Console
+from rich.markup import escape
 
-from pipeline.settings import Settings
+from pipeline.settings import Settings, redact_url
 
 console = Console(stderr=True)
 out = Console()
@@ -27,9 +28,19 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         from elastic_transport import ConnectionError as SearchUnreachable
         from kafka.errors import NoBrokersAvailable
+        from pydantic import ValidationError
 
         try:
             return super().invoke(ctx)
+        except ValidationError as exc:
+            # Named by variable, one line; without the values given (a secret may be among them).
+            problems = [
+                f"WIREDESK_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" if e["loc"] else e["msg"]
+                for e in exc.errors(include_input=False)
+            ]
+            raise click.ClickException(
+                "settings: " + "; ".join(p.replace("Value error, ", "") for p in problems)
+            ) from exc
         except NoBrokersAvailable as exc:
             raise click.ClickException(_settings().unreachable("broker")) from exc
         except SearchUnreachable as exc:
@@ -39,6 +50,9 @@ class _Group(click.Group):
 @click.group(cls=_Group)
 def main() -> None:
     """wiredesk: clean, deduplicate, enrich and index news wire articles streamed through Kafka."""
+    from connectors.logs import configure_cli
+
+    configure_cli(_settings())
 
 
 @main.command()
@@ -52,7 +66,8 @@ def up() -> None:
     except servers.ServerError as exc:
         raise click.ClickException(str(exc)) from exc
     console.print(
-        f"{'started' if started else 'already running'}: Kafka {s.kafka_bootstrap}, Elasticsearch {s.search_url}"
+        f"{'started' if started else 'already running'}: Kafka {escape(s.kafka_bootstrap)}, "
+        f"Elasticsearch {escape(redact_url(s.search_url))}"
     )
 
 
@@ -64,7 +79,7 @@ def topics() -> None:
     s = _settings()
     servers.create_topics(s)
     for name, partitions in s.all_topics.items():
-        console.print(f"{name}: {partitions} partition(s)")
+        console.print(f"{escape(name)}: {partitions} partition(s)")
 
 
 @main.command()
@@ -80,16 +95,17 @@ def down() -> None:
 @main.command()
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(as_json: bool) -> None:
-    """Servers, topic sizes and the outcome ledger: in = indexed + duplicates + dead-lettered + in flight."""
-    from connectors.status import collect
+    """Servers, topic sizes and the outcome ledger: in = indexed + duplicates + dead-lettered + in flight.
+    Exits 69 (EX_UNAVAILABLE) when the broker or the search server does not answer."""
+    from connectors.status import EXIT_SERVER_DOWN, collect, render
 
     report = collect(_settings())
     if as_json:
         out.print_json(data=report)
-        return
-    from connectors.status import render
-
-    render(report, out)
+    else:
+        render(report, out)
+    if not (report["servers"]["kafka"] and report["servers"]["elasticsearch"]):
+        sys.exit(EXIT_SERVER_DOWN)
 
 
 @main.command()
@@ -119,9 +135,9 @@ def produce(paths: tuple[Path, ...], watch_dir: Path | None) -> None:
             if summary.failed:
                 sys.exit(1)
         if watch_dir is not None:
-            console.print(f"watching {watch_dir}/ for new articles (Ctrl-C stops)")
+            console.print(f"watching {escape(str(watch_dir))}/ for new articles (Ctrl-C stops)")
             with contextlib.suppress(KeyboardInterrupt):
-                watch(s, watch_dir, producer, report=lambda sm: console.print(f"{watch_dir}: {sm.line()}"))
+                watch(s, watch_dir, producer, report=lambda sm: console.print(f"{escape(str(watch_dir))}: {sm.line()}"))
     finally:
         producer.close()
 
@@ -174,7 +190,8 @@ def search(
     hits = search_articles(_settings(), " ".join(query), size=size, filters=filters, one_per_story=one_per_story)
     if as_json:
         for hit in hits:
-            out.print(json.dumps(hit, ensure_ascii=False), soft_wrap=True)
+            # Data, not markup: a title holding "[/]" would raise, "[bold]" vanish.
+            out.print(json.dumps(hit, ensure_ascii=False), soft_wrap=True, markup=False, highlight=False)
     else:
         render_hits(hits, out)
 
@@ -218,7 +235,7 @@ def alerts_tail(n: int, since: str | None, follow: bool, as_json: bool, path: Pa
         show(alert)
     if not follow:
         return
-    console.print(f"following {path} (Ctrl-C stops)")
+    console.print(f"following {escape(str(path))} (Ctrl-C stops)")
     with contextlib.suppress(KeyboardInterrupt):
         for alert in follow_alerts(path, offset, poll_s=0.5, stop=lambda: False):
             show(alert)
@@ -238,7 +255,7 @@ def alerts_check(path: Path | None) -> None:
         raise click.ClickException(str(exc)) from exc
     for rule in rules.rules:
         out.print(f"{rule.name}: sinks {', '.join(k.value for k in rule.sinks)}", markup=False)
-    console.print(f"{path}: {len(rules.rules)} rule(s), valid")
+    console.print(f"{escape(str(path))}: {len(rules.rules)} rule(s), valid")
 
 
 @main.group()
@@ -255,7 +272,7 @@ def workers_remove(worker_ids: tuple[str, ...]) -> None:
 
     s = _settings()
     removed = remove_members(s, s.app_id, list(worker_ids))
-    console.print(f"removed from group {s.app_id}: {', '.join(removed) or 'none'}")
+    console.print(f"removed from group {escape(s.app_id)}: {escape(', '.join(removed)) or 'none'}")
     if set(removed) != set(worker_ids):
         raise SystemExit(f"not removed: {', '.join(sorted(set(worker_ids) - set(removed)))}")
 
@@ -283,7 +300,7 @@ def kibana_import(url: str | None, folder: Path) -> None:
         result = import_saved_objects(url or _settings().kibana_url, folder)
     except KibanaError as exc:
         raise click.ClickException(str(exc)) from exc
-    console.print(f"imported {result.count} saved object(s) into {result.url}")
+    console.print(f"imported {result.count} saved object(s) into {escape(result.url)}")
 
 
 @main.group()
@@ -296,7 +313,6 @@ def dlq() -> None:
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per letter (without the payload).")
 def dlq_list(stage: str | None, as_json: bool) -> None:
     """Every dead letter: when, where, why."""
-    from rich.markup import escape
     from rich.table import Table
 
     from connectors.dlq import read_letters
@@ -309,7 +325,7 @@ def dlq_list(stage: str | None, as_json: bool) -> None:
             continue
         n += 1
         if as_json:
-            out.print(letter.model_dump_json(exclude={"payload"}), soft_wrap=True)
+            out.print(letter.model_dump_json(exclude={"payload"}), soft_wrap=True, markup=False, highlight=False)
             continue
         table.add_row(
             letter.stage,

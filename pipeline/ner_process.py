@@ -98,6 +98,11 @@ class NerProcess:
             done, self.pid = await self._run(job)
         return done
 
+    @property
+    def alive(self) -> bool:
+        """Started and not broken: a child that died breaks the pool until the next batch starts a new one."""
+        return self._pool is not None and not self._pool._broken
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)

@@ -8,19 +8,45 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import urlparse
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.learned import LearnedConfig
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="WIREDESK_", frozen=True, extra="ignore")
+    # hide_input_in_errors: a refused setting is reported without the values given, which may hold a secret.
+    model_config = SettingsConfigDict(env_prefix="WIREDESK_", frozen=True, extra="ignore", hide_input_in_errors=True)
 
     # Servers. The defaults are the local "embedded" servers that `wiredesk up` starts.
     broker_url: str = "kafka://127.0.0.1:9092"
     search_url: str = "http://127.0.0.1:9200"
     data_dir: Path = Path(".wiredesk")
+
+    # Kafka security, applied to every Kafka client (the worker's Faust app, producers, consumers, admin clients:
+    # connectors/security.py). PLAINTEXT is the local servers'. SASL needs a user name and password; SSL and
+    # SASL_SSL verify the broker against kafka_ca_file (the system's CAs when unset); a client certificate
+    # (kafka_cert_file + kafka_key_file) is for brokers that authenticate clients by TLS.
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "PLAIN"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ca_file: Path | None = None
+    kafka_cert_file: Path | None = None
+    kafka_key_file: Path | None = None
+    # Elasticsearch security, applied to every search client: an API key or a user name and password, and for
+    # an https:// URL the CA to verify the server with (the system's CAs when unset). verify_certs=False turns
+    # verification off (a test cluster with a self-signed certificate; the client warns on every request).
+    search_api_key: SecretStr | None = None
+    search_username: str | None = None
+    search_password: SecretStr | None = None
+    search_ca_file: Path | None = None
+    search_verify_certs: bool = True
+
+    # Logging of the worker and of the command line: "text" (for people) or "json" (one object per line, for
+    # a log collector); the level by name (DEBUG, INFO, WARNING, ERROR).
+    log_format: Literal["text", "json"] = "text"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = "INFO"
 
     # Identity. worker_id doubles as the Kafka static group-membership id: it must be stable across restarts
     # of the same worker (so a restart replaces its old member instead of wedging the group) and unique
@@ -44,6 +70,12 @@ class Settings(BaseSettings):
     # Faust's web server: loopback only, it has no authentication.
     web_host: str = "127.0.0.1"
     web_port: int = 6066
+    # The worker's own HTTP server: /metrics (Prometheus), /health, /ready (connectors/metrics.py). A port of its
+    # own, not Faust's web server: that one starts only after table recovery, so it could not answer /health
+    # (or say "not ready") while a worker rebuilds its tables. 6067: next to Faust's 6066. Loopback only by
+    # default; a Prometheus server on another host needs metrics_host set to an address it can reach.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 6067
 
     # Topics. raw/deduped/dlq are spread over `partitions` so several workers can share the work.
     # `cleaned` has a single partition on purpose: every article must meet every candidate duplicate in one
@@ -142,12 +174,33 @@ class Settings(BaseSettings):
     # within a second; the check costs a file stat and a comparison per feed.
     feed_tick_s: float = 1.0
 
+    @model_validator(mode="after")
+    def _security_is_complete(self) -> Settings:
+        """Refuse half a security configuration at start, naming the variable missing, instead of a handshake
+        failure against the server later."""
+        if self.kafka_security_protocol.startswith("SASL") and not (
+            self.kafka_sasl_username and self.kafka_sasl_password
+        ):
+            raise ValueError(
+                f"WIREDESK_KAFKA_SECURITY_PROTOCOL={self.kafka_security_protocol} needs "
+                "WIREDESK_KAFKA_SASL_USERNAME and WIREDESK_KAFKA_SASL_PASSWORD"
+            )
+        if (self.kafka_cert_file is None) != (self.kafka_key_file is None):
+            raise ValueError("WIREDESK_KAFKA_CERT_FILE and WIREDESK_KAFKA_KEY_FILE go together: set both or neither")
+        if (self.search_username is None) != (self.search_password is None):
+            raise ValueError("WIREDESK_SEARCH_USERNAME and WIREDESK_SEARCH_PASSWORD go together: set both or neither")
+        if self.search_api_key and self.search_username:
+            raise ValueError("set WIREDESK_SEARCH_API_KEY or WIREDESK_SEARCH_USERNAME/PASSWORD, not both")
+        if self.search_ca_file and not self.search_url.startswith("https://"):
+            raise ValueError("WIREDESK_SEARCH_CA_FILE needs an https:// WIREDESK_SEARCH_URL")
+        return self
+
     def unreachable(self, server: Literal["broker", "search"], detail: str = "") -> str:
         """What to tell a user whose server does not answer: which one, where, and what to do about it."""
         where, var = (
             (f"broker {self.kafka_bootstrap}", "WIREDESK_BROKER_URL")
             if server == "broker"
-            else (f"search server {self.search_url}", "WIREDESK_SEARCH_URL")
+            else (f"search server {redact_url(self.search_url)}", "WIREDESK_SEARCH_URL")
         )
         because = f": {detail}" if detail else ""
         return f"{where} not reachable{because} (start the local servers with `wiredesk up`, or point {var} at yours)"
@@ -176,6 +229,14 @@ class Settings(BaseSettings):
             self.topic_stories: self.partitions,
             self.topic_alerts: self.partitions,
         }
+
+
+def redact_url(url: str) -> str:
+    """The URL without a password it may carry (http://user:secret@host): for messages and `wiredesk status`."""
+    parts = urlparse(url)
+    if parts.password is None:
+        return url
+    return parts._replace(netloc=parts.netloc.replace(f":{parts.password}@", ":***@", 1)).geturl()
 
 
 @lru_cache(maxsize=1)

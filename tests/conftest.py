@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 
 from connectors import servers
 from connectors.runner import stop_worker
@@ -36,8 +37,13 @@ def free_port() -> int:
 def settings_env(settings: Settings) -> dict[str, str]:
     """The same settings as WIREDESK_* variables, for a worker in another process."""
     fields = settings.model_dump()
-    # None stays unset: str(None) would arrive as the string "None" (a webhook URL, a file called None).
-    return {f"WIREDESK_{k.upper()}": str(v) for k, v in fields.items() if v is not None}
+    # None stays unset: str(None) would arrive as the string "None" (a webhook URL, a file called None). A secret
+    # is passed as itself: str(SecretStr) is its mask, "**********".
+    return {
+        f"WIREDESK_{k.upper()}": v.get_secret_value() if isinstance(v, SecretStr) else str(v)
+        for k, v in fields.items()
+        if v is not None
+    }
 
 
 def docker_available() -> str | None:
@@ -58,6 +64,7 @@ def _local(tmp: Path) -> Iterator[Settings]:
         data_dir=tmp,
         worker_id="test-worker-1",
         web_port=free_port(),
+        metrics_port=free_port(),
     )
     servers.up(settings)
     try:
@@ -83,6 +90,7 @@ def _docker(tmp: Path) -> Iterator[Settings]:
             data_dir=tmp,
             worker_id="test-worker-1",
             web_port=free_port(),
+            metrics_port=free_port(),
         )
         servers.create_topics(settings)
         yield settings

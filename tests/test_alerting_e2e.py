@@ -62,6 +62,7 @@ def alerting(backend: Settings, webhook: Stub, tmp_path_factory: pytest.TempPath
             "app_id": f"{prefix}-app",
             "worker_id": f"{prefix}-worker-1",
             "web_port": free_port(),
+            "metrics_port": free_port(),
             "data_dir": tmp,
             **{f"topic_{t}": f"{prefix}-{t}" for t in ("raw", "cleaned", "deduped", "dlq", "stories", "alerts")},
             "index_name": f"{prefix}-articles",

@@ -117,7 +117,12 @@ def second_worker(backend: Settings, tmp_path: Path) -> Iterator[WorkerProcess]:
     # The survivor judges its peer with its own session timeout: shorter than the default 30 s to keep the
     # test short, still more than three of the peer's beats (every 3 s).
     settings = backend.model_copy(
-        update={"worker_id": "test-worker-2", "web_port": free_port(), "session_timeout_s": SURVIVOR_TIMEOUT_S}
+        update={
+            "worker_id": "test-worker-2",
+            "web_port": free_port(),
+            "metrics_port": free_port(),
+            "session_timeout_s": SURVIVOR_TIMEOUT_S,
+        }
     )
     proc = WorkerProcess(settings, tmp_path / "worker-2.log")
     proc.start()
