@@ -15,9 +15,9 @@ from elasticsearch import Elasticsearch
 
 from connectors.elastic import setup_indices, sync_client
 from connectors.liveness import start_beating
-from connectors.retry import policy
 from connectors.logs import worker_logging_config
 from connectors.metrics import serve
+from connectors.retry import policy
 from connectors.security import search_kwargs
 from connectors.servers import connect_any
 from pipeline.settings import Settings, redact_url
