@@ -108,7 +108,8 @@ def render(report: dict[str, Any], out: Console) -> None:
         flight = report.get("in_flight", 0)
         out.print(
             f"articles in {sum(o.values()) + flight:,} = indexed {o.get('indexed', 0):,} + duplicates "
-            f"{o.get('duplicate', 0):,} + dead-lettered {o.get('dead_lettered', 0):,} + in flight {flight:,}"
+            f"{o.get('duplicate', 0):,} + killed {o.get('killed', 0):,} + dead-lettered {o.get('dead_lettered', 0):,} "
+            f"+ in flight {flight:,}"
         )
     elif "in_flight" in report:
         out.print(f"in flight (messages not yet committed by the workers): {report['in_flight']:,}")
