@@ -117,7 +117,6 @@ class Wiring:
         self._last_learned_eviction = time.monotonic()
         self.sink = SearchSink(settings)
         self._deduplicator: Deduplicator | None = None
-        self._last_eviction = 0.0
         # NER in a child process of its own (see pipeline/ner_process.py for why and how it is looked after).
         self.ner = NerProcess()
         # Clean and the head vector (~35 ms of CPU per article, most of it numpy, which releases the GIL) run in
@@ -158,16 +157,10 @@ class Wiring:
         return self._deduplicator
 
     def _maybe_evict(self) -> None:
-        """Drop articles older than the window, and learned lines gone stale. Done between events of the dedup
-        stream, because a table may only be written in the context of an event of its partition."""
+        """Forget learned lines gone stale. Done between events of the dedup stream, because a table may only be
+        written in the context of an event of its partition. (The dedup window evicts itself, in event time, as
+        each article advances its watermark.)"""
         now = time.monotonic()
-        if now - self._last_eviction >= self.settings.dedup_evict_interval_s:
-            self._last_eviction = now
-            evicted = self.deduplicator().evict(utcnow())
-            if evicted:
-                log.info(
-                    "dedup window: evicted %d articles older than %.0f h", evicted, self.settings.dedup_window_hours
-                )
         if now - self._last_learned_eviction >= LEARNED_EVICT_INTERVAL_S:
             self._last_learned_eviction = now
             if forgotten := self.learned.evict(utcnow()):

@@ -55,7 +55,14 @@ class DedupConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     # Wire copy and its rewrites appear within hours; 72 h also covers weekend lags and late re-publication.
+    # Measured in event time: an article leaves the window once the watermark (the latest event time seen) is
+    # this far past its own, so a backfill replayed in an hour forms the same stories as it did live.
     window_hours: float = 72.0
+    # A publication time later than the article's own arrival (received_at, our clock) by more than this is not
+    # believed: it neither moves the watermark nor keeps the article in the window. 15 min is above a provider's
+    # clock skew and minute rounding (seconds to a few minutes), and below the smallest error a time zone
+    # mislabelled as UTC gives (1 h) or an embargo time (hours ahead); at worst it evicts 15 min early.
+    future_tolerance_minutes: float = 15.0
     # Word 3-shingles: a replaced word breaks only 3 shingles (5-shingles: 5), so 4% edits keep J ~ 0.8,
     # while two different articles still share almost no 3-grams (corpus background J < 0.05).
     shingle_size: int = 3
@@ -197,7 +204,7 @@ class _Entry:
     article_id: str
     slot: int
     key: tuple[bool, float, str]  # canonical preference: originals first, then earliest, then by id
-    seen: float  # eviction clock: the later of published_at and received_at
+    seen: float  # eviction clock: the article's event time (`Deduplicator._clock_time`)
     fp: str
     story: str
     exact: bool
@@ -339,6 +346,9 @@ class Deduplicator:
         self._idf_memo: dict[int, dict[int, float]] = {}
         self._clock: list[tuple[float, str]] = []
         self._kill_clock: list[tuple[float, str]] = []  # kill records, which have no article entry to evict with
+        # The latest event time seen (epoch seconds): the window's "now". Not stored on its own: it is the largest
+        # eviction clock among the records, which the window always keeps (see `_rebuild`).
+        self._watermark: float | None = None
         self._next_slot = 0
         self._rebuild()
 
@@ -362,7 +372,8 @@ class Deduplicator:
 
     def process(self, article: CleanedArticle) -> DedupResult:
         """Assign `article` to a story, or apply its wire version (writethru, kill, stale); idempotent for a
-        redelivered article id."""
+        redelivered article id. The article's event time first advances the watermark, and what that leaves
+        behind is evicted before matching: decisions depend on the order of the articles, not on when they come."""
         aid = article.article_id
         last = self._seen(aid)
         decision = decide(article.wire, last, f"a:{aid}" in self.store)
@@ -375,7 +386,10 @@ class Deduplicator:
             info = self.info(aid) or DedupInfo(story_id=story, is_canonical=False, fingerprint="")
             return DedupResult(info=info, action=WireAction.STALE)
         key = (article.attribution.wire_derived, _ts(article.published_at or article.received_at), aid)
-        seen = max(key[1], _ts(article.received_at))
+        seen = self._clock_time(article)
+        self._advance(seen)
+        if decision is Decision.UPDATE and aid not in self._entries:
+            decision = Decision.NEW  # the version it replaces has just left the window
         if decision is Decision.KILL:
             return self._kill(aid, article.wire.version, seen)
         if decision is Decision.UPDATE:
@@ -391,9 +405,34 @@ class Deduplicator:
             result = result.model_copy(update={"action": action})
         return result
 
-    def evict(self, now: datetime) -> int:
-        """Forget articles last seen before `now - window`; their stories keep their canonical. Returns count."""
-        cutoff = _ts(now) - self.config.window_hours * 3600
+    @property
+    def watermark(self) -> datetime | None:
+        """The latest event time seen: the window ends `window_hours` before it."""
+        return None if self._watermark is None else datetime.fromtimestamp(self._watermark, UTC)
+
+    def evict(self, now: datetime | None = None) -> int:
+        """Forget articles whose event time is more than the window before the watermark (or before `now`, if a
+        caller knows event time has moved on further); their stories keep their canonical. Returns the count.
+        `process` does this itself for every article, so only a caller with an idle stream needs it."""
+        ends = [t for t in (self._watermark, _ts(now) if now else None) if t is not None]
+        return self._evict_before(max(ends) - self.config.window_hours * 3600) if ends else 0
+
+    def _clock_time(self, article: CleanedArticle) -> float:
+        """The article's event time on the window's clock: published_at, else received_at. A publication time
+        after the article's arrival beyond the tolerance (see config) is not believed: the article takes the
+        watermark's time (or, first of all, its arrival's), so it neither moves the window nor outlives it."""
+        received = _ts(article.received_at)
+        event = _ts(article.published_at) if article.published_at else received
+        if event <= received + self.config.future_tolerance_minutes * 60:
+            return event
+        return self._watermark if self._watermark is not None else received
+
+    def _advance(self, t: float) -> None:
+        if self._watermark is None or t > self._watermark:
+            self._watermark = t
+            self._evict_before(t - self.config.window_hours * 3600)
+
+    def _evict_before(self, cutoff: float) -> int:
         evicted = 0
         while self._clock and self._clock[0][0] < cutoff:
             _, article_id = heapq.heappop(self._clock)
@@ -791,7 +830,8 @@ class Deduplicator:
             version=version,
             killed=True,
             action=WireAction.KILL,
-            seen=max(seen, last.seen if last else seen),
+            # The latest of the article's clocks: the watermark is derived from the records (see `_rebuild`).
+            seen=max(seen, last.seen if last else seen, entry.seen if entry else seen),
             story_id=story,
             updated=tuple(u for u, _ in updates),
         )
@@ -944,15 +984,24 @@ class Deduplicator:
             self.store["m:config"] = params
         elif stored != params:
             raise ValueError(f"dedup store was built with {stored}, config says {params}: signatures differ")
+        clocks: list[float] = []
         with self._bands.bulk(), self._quotes.bulk(), self._heads.bulk():
             for k, v in list(self.store.items()):
                 if k.startswith("a:"):
-                    self._remember(k[2:], json.loads(v))
+                    record = json.loads(v)
+                    self._remember(k[2:], record)
+                    clocks.append(record["seen"])
                 elif k.startswith("s:"):
                     w, t, cid = json.loads(v)["canonical"]
                     self._canonical[k[2:]] = (w, t, cid)
-                elif k.startswith("v:") and (seen := Seen.model_validate_json(v)).killed:
-                    heapq.heappush(self._kill_clock, (seen.seen, k[2:]))
+                elif k.startswith("v:"):
+                    seen = Seen.model_validate_json(v)
+                    clocks.append(seen.seen)
+                    if seen.killed:
+                        heapq.heappush(self._kill_clock, (seen.seen, k[2:]))
+        # Every clock the watermark took is a record's, and eviction never removes the latest one (it is inside
+        # the window by definition), so the watermark is the largest clock stored.
+        self._watermark = max(clocks, default=None)
 
 
 def dedup(article: CleanedArticle, deduplicator: Deduplicator) -> DedupResult:

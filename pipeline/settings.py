@@ -64,9 +64,8 @@ class Settings(BaseSettings):
     # Dedup: copies and rewrites of a story are looked for among the articles of the last 72 h (wire
     # rewrites appear within a day; follow-ups two days later are new stories). Memory grows with the
     # window: ~10.5 KB per article, so ~105 MB per 10,000 articles (plus ~90 MB once for the encoder's model).
+    # The window is in event time (publication times): see DedupConfig.window_hours.
     dedup_window_hours: float = 72.0
-    # How often articles older than the window are dropped from the dedup state.
-    dedup_evict_interval_s: float = 60.0
 
     # Learned boilerplate (pipeline/learned.py): lines a source repeats verbatim are removed from its later
     # articles by the dedup stage. False turns the pass off (nothing learned, nothing removed).
