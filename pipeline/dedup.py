@@ -16,6 +16,8 @@ Three distances, checked in this order for every article:
 State: every persistent fact lives in the caller's `MutableMapping[str, str]` (a Faust table in the worker):
 ``a:<article_id>`` holds one article's features and current DedupInfo, ``s:<story_id>`` a story's canonical,
 ``v:<article_id>`` the last wire version acted on (`pipeline.versions`; for a kill it outlives the article record),
+``c:<correction_id>`` an editor's merge or split (`pipeline.corrections`; a split lists the articles its article
+must never share a story with again, which `_assign` respects),
 ``m:config`` the parameters the stored signatures were made with (the rewrite thresholds are not among them:
 they apply to new decisions only, and an ``a:`` record written before ``links`` was added replays without it).
 Every change is a whole-value assignment or a deletion. The in-memory index (LSH buckets, quote index, name
@@ -41,10 +43,11 @@ from pydantic import BaseModel, ConfigDict
 
 from pipeline import encoder as enc
 from pipeline import similarity as sim
+from pipeline.errors import CorrectionRefused
 from pipeline.models import CleanedArticle, DedupInfo, DedupLevel, HeadVector, WireAction
 from pipeline.versions import Decision, Seen, decide
 
-_RANK = {DedupLevel.EXACT: 3, DedupLevel.NEAR: 2, DedupLevel.REWRITE: 1, DedupLevel.UNIQUE: 0}
+_RANK = {DedupLevel.EXACT: 3, DedupLevel.NEAR: 2, DedupLevel.REWRITE: 1, DedupLevel.UNIQUE: 0, DedupLevel.EDITOR: 0}
 
 
 class DedupConfig(BaseModel):
@@ -192,6 +195,17 @@ class DedupResult(BaseModel):
     # article can join or merge several stories, and evaluation attributes a merge to the links that made it.
     links: tuple[tuple[str, DedupLevel], ...] = ()
     action: WireAction = WireAction.NEW
+
+
+class Corrected(BaseModel):
+    """What an editor's correction did: the articles whose story facts changed, and the pairs of articles it says
+    are one story (`same`) or two (`different`), for the labelled-pairs file a refit learns from."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    updates: tuple[tuple[str, DedupInfo], ...] = ()
+    same: tuple[tuple[str, str], ...] = ()
+    different: tuple[tuple[str, str], ...] = ()
 
 
 # ----------------------------------------------------------------------------------------------- features
@@ -345,7 +359,12 @@ class Deduplicator:
         self._head_df: Counter[int] = Counter()
         self._idf_memo: dict[int, dict[int, float]] = {}
         self._clock: list[tuple[float, str]] = []
-        self._kill_clock: list[tuple[float, str]] = []  # kill records, which have no article entry to evict with
+        # Store keys of records that have no article entry to evict with: kills (v:) and corrections (c:).
+        self._record_clock: list[tuple[float, str]] = []
+        # Editor splits: correction id -> (the article split off, the articles it must never share a story with),
+        # and the same as a symmetric relation between articles.
+        self._splits: dict[str, tuple[str, set[str]]] = {}
+        self._apart: dict[str, set[str]] = {}
         # The latest event time seen (epoch seconds): the window's "now". Not stored on its own: it is the largest
         # eviction clock among the records, which the window always keeps (see `_rebuild`).
         self._watermark: float | None = None
@@ -448,11 +467,17 @@ class Deduplicator:
                 if f"s:{entry.story}" in self.store:
                     del self.store[f"s:{entry.story}"]
             evicted += 1
-        while self._kill_clock and self._kill_clock[0][0] < cutoff:
-            _, article_id = heapq.heappop(self._kill_clock)
-            last = self._seen(article_id)
+        while self._record_clock and self._record_clock[0][0] < cutoff:
+            _, key = heapq.heappop(self._record_clock)
+            if key.startswith("c:"):
+                # Taken when every article it names was in the window, so they are all gone by now.
+                self.store.pop(key, None)
+                if self._splits.pop(key[2:], None):
+                    self._index_splits()
+                continue
+            last = self._seen(key[2:])
             if last is not None and last.killed and last.seen < cutoff:
-                del self.store[f"v:{article_id}"]
+                del self.store[key]
         return evicted
 
     def info(self, article_id: str) -> DedupInfo | None:
@@ -690,7 +715,7 @@ class Deduplicator:
     def _assign(
         self, aid: str, key: tuple[bool, float, str], seen: float, f: _Features, links: list[_Link]
     ) -> DedupResult:
-        links = self._supported(links)
+        links = self._respecting_splits(self._supported(links))
         best = max(links, key=_Link.order) if links else None
         stories = sorted({self._entries[lk.target].story for lk in links}, key=lambda s: (self._canonical[s], s))
         if not stories:
@@ -793,7 +818,7 @@ class Deduplicator:
     def _record_seen(self, aid: str, seen: Seen) -> None:
         self.store[f"v:{aid}"] = seen.model_dump_json()
         if seen.killed:
-            heapq.heappush(self._kill_clock, (seen.seen, aid))
+            heapq.heappush(self._record_clock, (seen.seen, f"v:{aid}"))
 
     def _writethru(self, article: CleanedArticle, seen: float) -> DedupResult:
         """A higher version of an article in the window replaces it in place: the same story and role (a writethru
@@ -911,6 +936,156 @@ class Deduplicator:
             )
         return old.model_copy(update={"story_id": story, "is_canonical": False, "duplicate_of": cid})
 
+    def _respecting_splits(self, links: list[_Link]) -> list[_Link]:
+        """Drop the links into a story an editor split from one the article joins on a stronger link: a later
+        article never puts together again what an editor took apart."""
+        if not self._apart:
+            return links
+        joined: list[str] = []
+        for lk in sorted(links, key=_Link.order, reverse=True):
+            story = self._entries[lk.target].story
+            if story not in joined and not any(self._kept_apart(story, other) for other in joined):
+                joined.append(story)
+        return [lk for lk in links if self._entries[lk.target].story in joined]
+
+    def _kept_apart(self, story: str, other: str) -> bool:
+        return any(
+            p in self._entries and self._entries[p].story == other
+            for m in self._members[story]
+            for p in self._apart.get(m, ())
+        )
+
+    def _index_splits(self) -> None:
+        self._apart = {}
+        for article, partners in self._splits.values():
+            for p in partners:
+                self._apart.setdefault(article, set()).add(p)
+                self._apart.setdefault(p, set()).add(article)
+
+    # ---- editor corrections
+
+    def merge(self, story_a: str, story_b: str, correction_id: str) -> Corrected:
+        """Story B's articles join story A (under A's id); the earlier canonical of the two stays canonical, the
+        other one's article is a member now, of level `editor`. Later articles of B join A through its members.
+        Splits between the two stories are lifted: the editor's latest word wins. Idempotent per correction id."""
+        if (done := self._correction(correction_id)) is not None:
+            return done
+        if story_a == story_b:
+            raise CorrectionRefused(f"merge: {story_a} and {story_b} are the same story")
+        for story in (story_a, story_b):
+            if not self._members.get(story):
+                raise CorrectionRefused(f"merge: story {story} has no article in the dedup window: {self._window()}")
+        ma, mb = sorted(self._members[story_a]), sorted(self._members[story_b])
+        canonical = min(self._canonical[story_a], self._canonical[story_b])
+        changed = mb + (ma if canonical != self._canonical[story_a] else [])
+        updated = self._restory(changed, story_a, canonical)
+        del self._members[story_b], self._canonical[story_b]
+        self.store.pop(f"s:{story_b}", None)
+        self._canonical[story_a] = canonical
+        self.store[f"s:{story_a}"] = json.dumps({"canonical": list(canonical)})
+        # Pairs an earlier split kept apart are one story now.
+        joined = self._members[story_a]
+        for cid, (article, partners) in list(self._splits.items()):
+            if article in joined and partners & joined:
+                self._splits[cid] = (article, partners - joined)
+                record = json.loads(self.store[f"c:{cid}"])
+                self.store[f"c:{cid}"] = json.dumps(record | {"apart": sorted(partners - joined)})
+        self._index_splits()
+        return self._record_correction(
+            correction_id,
+            {"kind": "merge", "into": story_a, "from": story_b, "a": self._indexed(ma), "b": self._indexed(mb)},
+            updated,
+        )
+
+    def split(self, article_id: str, correction_id: str) -> Corrected:
+        """The article (with its exact copies) leaves its story and becomes a story of its own; the rest of the
+        story keeps its id (and a new canonical if the article was it). No later article can bring the two
+        together again while the articles are in the window. Idempotent per correction id."""
+        if (done := self._correction(correction_id)) is not None:
+            return done
+        entry = self._entries.get(article_id)
+        if entry is None:
+            raise CorrectionRefused(f"split: article {article_id} is not in the dedup window: {self._window()}")
+        if entry.exact:
+            raise CorrectionRefused(
+                f"split: article {article_id} is an exact copy (it has no document): split the article it copies"
+            )
+        old = entry.story
+        moving = sorted({article_id} | {m for m in self._members[old] if self._is_copy_of(m, article_id)})
+        staying = sorted(self._members[old] - set(moving))
+        if not staying:
+            raise CorrectionRefused(f"split: article {article_id} is already a story of its own ({old})")
+        story = f"st-{article_id}-{correction_id[:8]}"
+        self._members[story] = set()
+        updated = self._restory(moving, story, entry.key)
+        self._canonical[story] = entry.key
+        self.store[f"s:{story}"] = json.dumps({"canonical": list(entry.key)})
+        updated += [m for m, _ in self._hand_on_canonical(old, article_id)]
+        self._splits[correction_id] = (article_id, set(staying))
+        self._index_splits()
+        return self._record_correction(
+            correction_id,
+            {"kind": "split", "article": article_id, "story": story, "apart": staying, "b": self._indexed(staying)},
+            updated,
+        )
+
+    def _restory(self, members: list[str], story: str, canonical: tuple[bool, float, str]) -> list[str]:
+        """Move `members` into `story` with `canonical`; returns those whose stored facts changed."""
+        cid = canonical[2]
+        changed = []
+        for m in members:
+            entry = self._entries[m]
+            self._members[entry.story].discard(m)
+            self._members[story].add(m)
+            entry.story = story
+            record = json.loads(self.store[f"a:{m}"])
+            old = DedupInfo.model_validate(record["info"])
+            is_canon = m == cid and not entry.exact
+            level = DedupLevel.UNIQUE if is_canon else DedupLevel.EDITOR if old.is_canonical else old.level
+            new = old.model_copy(
+                update={
+                    "story_id": story,
+                    "is_canonical": is_canon,
+                    "duplicate_of": None if is_canon else cid,
+                    "level": level,
+                }
+            )
+            if new != old:
+                record["info"] = new.model_dump(mode="json")
+                self.store[f"a:{m}"] = json.dumps(record)
+                changed.append(m)
+        return changed
+
+    def _is_copy_of(self, member: str, article_id: str) -> bool:
+        info = self.info(member) if self._entries[member].exact else None
+        return info is not None and info.matched == article_id
+
+    def _indexed(self, members: list[str]) -> list[str]:
+        """The members with a document (exact copies have none): the ones a labelled pair can name."""
+        return [m for m in members if not self._entries[m].exact]
+
+    def _record_correction(self, correction_id: str, record: dict[str, Any], updated: list[str]) -> Corrected:
+        assert self._watermark is not None  # a correction names an article or story in the window
+        record |= {"seen": self._watermark, "updated": sorted(set(updated))}
+        self.store[f"c:{correction_id}"] = json.dumps(record)
+        heapq.heappush(self._record_clock, (self._watermark, f"c:{correction_id}"))
+        return self._corrected(record)
+
+    def _correction(self, correction_id: str) -> Corrected | None:
+        """A correction already applied (redelivered): what it did, with the articles' current facts."""
+        raw = self.store.get(f"c:{correction_id}")
+        return self._corrected(json.loads(raw)) if raw else None
+
+    def _corrected(self, record: dict[str, Any]) -> Corrected:
+        updates = tuple((m, info) for m in record["updated"] if (info := self.info(m)) is not None)
+        if record["kind"] == "split":
+            return Corrected(updates=updates, different=tuple((record["article"], m) for m in record["b"]))
+        return Corrected(updates=updates, same=tuple((a, b) for a in record["a"] for b in record["b"]))
+
+    def _window(self) -> str:
+        wm = self.watermark
+        return f"{len(self)} articles, the last {self.config.window_hours:g} h before {wm.isoformat() if wm else '-'}"
+
     # ---- state: store <-> memory
 
     def _replay(self, aid: str) -> DedupResult:
@@ -998,7 +1173,14 @@ class Deduplicator:
                     seen = Seen.model_validate_json(v)
                     clocks.append(seen.seen)
                     if seen.killed:
-                        heapq.heappush(self._kill_clock, (seen.seen, k[2:]))
+                        heapq.heappush(self._record_clock, (seen.seen, k))
+                elif k.startswith("c:"):
+                    correction = json.loads(v)
+                    clocks.append(correction["seen"])
+                    heapq.heappush(self._record_clock, (correction["seen"], k))
+                    if correction["kind"] == "split":
+                        self._splits[k[2:]] = (correction["article"], set(correction["apart"]))
+        self._index_splits()
         # Every clock the watermark took is a record's, and eviction never removes the latest one (it is inside
         # the window by definition), so the watermark is the largest clock stored.
         self._watermark = max(clocks, default=None)

@@ -3,6 +3,7 @@ the watermark, and an editor's merge or split survives later articles and a rest
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import pytest
@@ -114,3 +115,144 @@ def test_window_follows_the_watermark(wion: list[str]) -> None:
     assert "a:late" in store
     d.process(make("next", TAIWAN_2, published=arrival + timedelta(minutes=11), received=arrival))
     assert "a:late" not in store and "a:b" in store
+
+
+# ------------------------------------------------------------------------------------------- corrections
+
+
+def _seeds(d: Deduplicator, wion: list[str], other: list[str]) -> str:
+    a = d.process(make("wion", wion, title=WION_TITLE, source="wion"))
+    b = d.process(make("other", other, title="Antony Blinken", source="other", published=T0 + timedelta(hours=3)))
+    assert b.info.story_id == a.info.story_id and b.info.level is DedupLevel.REWRITE  # the seeds: one story
+    return a.info.story_id
+
+
+def _bridge(other: list[str]) -> CleanedArticle:
+    """A reprint of the second seed: a near copy of it, and a rewrite of the first seed like the second is."""
+    return make("bridge", _near_variants(other)["boilerplate"], source="reprint", published=T0 + timedelta(hours=4))
+
+
+def test_a_later_article_does_not_undo_a_split(wion: list[str], other: list[str]) -> None:
+    # Without a correction the reprint links both seeds.
+    control = Deduplicator({})
+    _seeds(control, wion, other)
+    assert {t for t, _ in control.process(_bridge(other)).links} == {"wion", "other"}
+
+    store: dict[str, str] = {}
+    d = Deduplicator(store)
+    story = _seeds(d, wion, other)
+    done = d.split("other", "c1")
+    (moved,) = done.updates
+    assert moved[0] == "other" and moved[1].story_id not in (story, None)
+    assert moved[1].is_canonical and moved[1].level is DedupLevel.UNIQUE and moved[1].duplicate_of is None
+    assert done.different == (("other", "wion"),) and done.same == ()
+    assert d.info("wion") is not None and d.info("wion").story_id == story  # type: ignore[union-attr]
+    snapshot = dict(store)
+    restarted = Deduplicator(dict(store))
+    for dd in (d, restarted):  # live, and after a restart rebuilt from the store
+        r = dd.process(_bridge(other))
+        # It joins the story of its strongest link (it is a copy of "other"), and never brings "wion" back.
+        assert r.info.story_id == moved[1].story_id and r.info.level is DedupLevel.NEAR
+        assert r.updates == () and dd.info("wion").story_id == story  # type: ignore[union-attr]
+        assert {t for t, _ in r.links} == {"other"}
+    # A redelivered correction changes nothing and answers the same.
+    assert Deduplicator(snapshot).split("other", "c1") == done
+
+
+def test_split_of_the_canonical_hands_the_role_on(wion: list[str], other: list[str]) -> None:
+    d = Deduplicator({})
+    story = _seeds(d, wion, other)
+    done = d.split("wion", "c2")
+    infos = dict(done.updates)
+    assert infos["wion"].story_id != story and infos["wion"].is_canonical
+    assert infos["other"].story_id == story and infos["other"].is_canonical and infos["other"].duplicate_of is None
+
+
+def test_merge_joins_the_stories_and_later_articles_follow(wion: list[str]) -> None:
+    store: dict[str, str] = {}
+    d = Deduplicator(store)
+    t1 = d.process(make("t1", TAIWAN_1, source="x"))
+    t2 = d.process(make("t2", TAIWAN_2, source="x", published=T0 + timedelta(hours=20)))
+    assert t1.info.story_id != t2.info.story_id
+    done = d.merge(t1.info.story_id, t2.info.story_id, "c3")
+    ((aid, info),) = done.updates
+    assert aid == "t2" and info.story_id == t1.info.story_id and info.duplicate_of == "t1"
+    assert not info.is_canonical and info.level is DedupLevel.EDITOR
+    assert done.same == (("t1", "t2"),) and f"s:{t2.info.story_id}" not in store
+    copy = make("t2-copy", _near_variants(TAIWAN_2)["boilerplate"], source="y", published=T0 + timedelta(hours=21))
+    for dd in (Deduplicator(dict(store)), d):  # after a restart, and live
+        later = dd.process(copy)  # a later article of B goes to A
+        assert later.info.story_id == t1.info.story_id and later.info.matched == "t2"
+    assert d.merge(t1.info.story_id, t2.info.story_id, "c3") == done  # redelivered: the same, nothing changes
+
+
+def test_merge_into_the_later_story_keeps_the_earlier_canonical() -> None:
+    d = Deduplicator({})
+    t1 = d.process(make("t1", TAIWAN_1, source="x"))
+    t2 = d.process(make("t2", TAIWAN_2, source="x", published=T0 + timedelta(hours=20)))
+    infos = dict(d.merge(t2.info.story_id, t1.info.story_id, "c4").updates)
+    assert {a: (i.story_id, i.is_canonical, i.level) for a, i in infos.items()} == {
+        "t1": (t2.info.story_id, True, DedupLevel.UNIQUE),
+        "t2": (t2.info.story_id, False, DedupLevel.EDITOR),
+    }
+    assert infos["t2"].duplicate_of == "t1"
+
+
+def test_merge_after_a_split_lifts_it(wion: list[str], other: list[str]) -> None:
+    store: dict[str, str] = {}
+    d = Deduplicator(store)
+    story = _seeds(d, wion, other)
+    split = d.split("other", "c5").updates[0][1].story_id
+    back = d.merge(story, split, "c6")
+    assert [(a, i.story_id) for a, i in back.updates] == [("other", story)]
+    r = Deduplicator(dict(store)).process(_bridge(other))
+    assert r.info.story_id == story and {t for t, _ in r.links} == {"wion", "other"}
+
+
+def test_refused_corrections_change_nothing(wion: list[str], other: list[str]) -> None:
+    from pipeline.errors import CorrectionRefused
+
+    store: dict[str, str] = {}
+    d = Deduplicator(store)
+    story = _seeds(d, wion, other)
+    d.process(make("copy", wion, title=WION_TITLE, source="copy", published=T0 + timedelta(hours=1)))
+    solo = d.process(make("t1", TAIWAN_1, source="x")).info.story_id
+    snapshot = dict(store)
+    for attempt, reason in [
+        (lambda: d.merge(story, "st-nope", "c7"), "story st-nope has no article in the dedup window"),
+        (lambda: d.merge(story, story, "c8"), "the same story"),
+        (lambda: d.split("nope", "c9"), "article nope is not in the dedup window"),
+        (lambda: d.split("copy", "c10"), "exact copy"),
+        (lambda: d.split("t1", "c11"), re.escape(f"already a story of its own ({solo})")),
+    ]:
+        with pytest.raises(CorrectionRefused, match=reason):
+            attempt()
+    assert store == snapshot
+
+
+def test_split_carries_exact_copies_and_leaves_with_the_window(wion: list[str], other: list[str]) -> None:
+    store: dict[str, str] = {}
+    d = Deduplicator(store)
+    _seeds(d, wion, other)
+    d.process(make("copy", other, title="Antony Blinken", source="copy", published=T0 + timedelta(hours=4)))
+    done = d.split("other", "c12")
+    new = dict(done.updates)["other"].story_id
+    assert d.info("copy").story_id == new  # type: ignore[union-attr]
+    assert done.different == (("other", "wion"),)  # the copy has no document: no label
+    d.process(make("much-later", TAIWAN_1, published=T0 + timedelta(days=5)))
+    assert not any(k.startswith("c:") for k in store) and d._apart == {}
+
+
+def test_labelled_pairs_name_the_correction() -> None:
+    from pipeline.corrections import index_messages, labelled_pairs
+    from pipeline.dedup import Corrected
+    from pipeline.models import Correction, CorrectionKind
+
+    c = Correction(kind=CorrectionKind.SPLIT, article_id="x", correction_id="c13", at=T0)
+    done = Corrected(different=(("x", "y"),))
+    assert labelled_pairs(c, done) == [
+        {"a": "x", "b": "y", "label": "different", "by": "editor", "at": T0.isoformat(), "correction": "c13"}
+    ]
+    assert index_messages(c, done) == []
+    with pytest.raises(ValueError, match="a merge names two stories"):
+        Correction(kind=CorrectionKind.MERGE, story_a="s")
