@@ -1,4 +1,4 @@
-"""The one command line: `wiredesk up|down|status|produce|worker|workers|search|alerts|kibana|dlq|run`."""
+"""The one command line: `wiredesk up|down|status|produce|worker|workers|search|alerts|story|kibana|dlq|run`."""
 
 from __future__ import annotations
 
@@ -258,6 +258,47 @@ def workers_remove(worker_ids: tuple[str, ...]) -> None:
     console.print(f"removed from group {s.app_id}: {', '.join(removed) or 'none'}")
     if set(removed) != set(worker_ids):
         raise SystemExit(f"not removed: {', '.join(sorted(set(worker_ids) - set(removed)))}")
+
+
+@main.group()
+def story() -> None:
+    """Editor corrections of stories, applied by the worker that holds the dedup state. Later articles never undo
+    them: a split article and its former story are not put together again, and later articles of a merged story
+    join the story it was merged into. The indexed documents get the new story_id and dedup fields within
+    seconds. Every correction is also appended to the labelled-pairs file (JSON lines {a, b, label: same|different,
+    by, at, correction} in WIREDESK_LABELLED_PAIRS_PATH, default <data dir>/labelled_pairs.jsonl, on the worker),
+    which a refit of the dedup thresholds can learn from. Only articles in the dedup window (the last 72 h of
+    event time) can be corrected; the worker logs a correction it cannot apply, with the reason."""
+
+
+def _send_correction(correction: Any) -> None:
+    from connectors.corrections import send_correction
+
+    send_correction(_settings(), correction)
+    console.print(f"sent {correction.kind.value} correction {correction.correction_id}: the worker applies it")
+
+
+@story.command("merge")
+@click.argument("story_a")
+@click.argument("story_b")
+@click.option("--by", default="editor", show_default=True, help="Who made the correction (in the labelled pairs).")
+def story_merge(story_a: str, story_b: str, by: str) -> None:
+    """STORY_B's articles join STORY_A (story ids as `wiredesk search --json` shows them)."""
+    from pipeline.models import Correction, CorrectionKind
+
+    if story_a == story_b:
+        raise click.BadParameter("merging a story with itself changes nothing", param_hint="STORY_B")
+    _send_correction(Correction(kind=CorrectionKind.MERGE, story_a=story_a, story_b=story_b, by=by))
+
+
+@story.command("split")
+@click.argument("article_id")
+@click.option("--by", default="editor", show_default=True, help="Who made the correction (in the labelled pairs).")
+def story_split(article_id: str, by: str) -> None:
+    """ARTICLE_ID leaves its story and becomes a story of its own (its exact copies go with it)."""
+    from pipeline.models import Correction, CorrectionKind
+
+    _send_correction(Correction(kind=CorrectionKind.SPLIT, article_id=article_id, by=by))
 
 
 @main.group()

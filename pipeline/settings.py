@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     # alert fires once per story, not once per outlet.
     topic_stories: str = "wiredesk-stories"
     topic_alerts: str = "wiredesk-alerts"
+    # Editor corrections (`wiredesk story merge|split`). One partition: the dedup state they apply to has one, so
+    # the worker that holds it reads them, in the order they were sent.
+    topic_corrections: str = "wiredesk-corrections"
 
     # Dedup: copies and rewrites of a story are looked for among the articles of the last 72 h (wire
     # rewrites appear within a day; follow-ups two days later are new stories). Memory grows with the
@@ -88,6 +91,8 @@ class Settings(BaseSettings):
     # Alerting: rules file, and where alerts go besides the alerts topic and index.
     alert_rules_path: Path = Path("alerts.yml")
     alerts_jsonl_path: Path | None = None  # default: <data_dir>/alerts.jsonl
+    # Every editor correction as labelled pairs of articles (same story / different stories), for a refit.
+    labelled_pairs_path: Path | None = None  # default: <data_dir>/labelled_pairs.jsonl
     webhook_url: str | None = None
     # Webhook deliveries retry with the same backoff as Elasticsearch, at most this many times, so one dead
     # endpoint delays a story's alert by at most ~1 min and never blocks the stream for good.
@@ -154,6 +159,7 @@ class Settings(BaseSettings):
             self.topic_dlq: self.partitions,
             self.topic_stories: self.partitions,
             self.topic_alerts: self.partitions,
+            self.topic_corrections: 1,
         }
 
 

@@ -3,8 +3,10 @@ the watermark, and an editor's merge or split survives later articles and a rest
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -256,3 +258,34 @@ def test_labelled_pairs_name_the_correction() -> None:
     assert index_messages(c, done) == []
     with pytest.raises(ValueError, match="a merge names two stories"):
         Correction(kind=CorrectionKind.MERGE, story_a="s")
+
+
+def test_index_batch_applies_a_correction_after_the_document() -> None:
+    from pipeline.models import CorrectedStory, DedupInfo, StoryUpdate
+    from tests.factories import deduped
+    from tests.test_batch import FakeSink, run
+
+    sink = FakeSink()
+    moved = DedupInfo(story_id="st-x-c14", is_canonical=True, fingerprint="fx")
+    correction = CorrectedStory(correction_id="c14", update=StoryUpdate(article_id="x", dedup=moved))
+    # The article's own message and its correction in one batch, in partition order.
+    report, letters = run(
+        [deduped("x", of="st-old").model_dump_json().encode(), correction.model_dump_json().encode()], sink
+    )
+    assert letters == [] and report.indexed == 1 and report.corrected == 1
+    assert sink.docs["articles/x"]["story_id"] == "st-x-c14" and sink.docs["articles/x"]["dedup"]["is_canonical"]
+    assert "outcomes/c14" not in sink.docs  # a correction is no article: no outcome of its own
+    # Neither message: dead-lettered with the reason.
+    _, letters = run([b'{"correction_id": "c15"}'], sink)
+    assert len(letters) == 1 and "update" in letters[0][1]
+
+
+def test_labelled_pairs_file_is_written_once_per_correction(tmp_path: Path) -> None:
+    from connectors.corrections import append_labels
+
+    path = tmp_path / "labels" / "pairs.jsonl"
+    line = {"a": "x", "b": "y", "label": "same", "by": "editor", "at": T0.isoformat(), "correction": "c16"}
+    assert append_labels(path, "c16", [line]) == 1
+    assert append_labels(path, "c16", [line]) == 0  # redelivered
+    assert append_labels(path, "c17", [line | {"correction": "c17"}]) == 1
+    assert [json.loads(x)["correction"] for x in path.read_text().splitlines()] == ["c16", "c17"]
