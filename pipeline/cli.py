@@ -6,12 +6,15 @@ import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 
 from pipeline.settings import Settings
+
+if TYPE_CHECKING:
+    from pipeline.models import Correction
 
 console = Console(stderr=True)
 out = Console()
@@ -271,7 +274,7 @@ def story() -> None:
     event time) can be corrected; the worker logs a correction it cannot apply, with the reason."""
 
 
-def _send_correction(correction: Any) -> None:
+def _send_correction(correction: Correction) -> None:
     from connectors.corrections import send_correction
 
     send_correction(_settings(), correction)

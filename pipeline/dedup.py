@@ -470,7 +470,13 @@ class Deduplicator:
         while self._record_clock and self._record_clock[0][0] < cutoff:
             _, key = heapq.heappop(self._record_clock)
             if key.startswith("c:"):
-                # Taken when every article it names was in the window, so they are all gone by now.
+                # Written when every article it names was in the window at or before the watermark, so they have
+                # left it by now, unless a writethru moved one on: a split then waits for its last article.
+                article, partners = self._splits.get(key[2:], ("", set()))
+                alive = [self._entries[a].seen for a in {article} | partners if a in self._entries]
+                if alive:
+                    heapq.heappush(self._record_clock, (max(alive), key))
+                    continue
                 self.store.pop(key, None)
                 if self._splits.pop(key[2:], None):
                     self._index_splits()

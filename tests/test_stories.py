@@ -289,3 +289,22 @@ def test_labelled_pairs_file_is_written_once_per_correction(tmp_path: Path) -> N
     assert append_labels(path, "c16", [line]) == 0  # redelivered
     assert append_labels(path, "c17", [line | {"correction": "c17"}]) == 1
     assert [json.loads(x)["correction"] for x in path.read_text().splitlines()] == ["c16", "c17"]
+
+
+def test_a_split_lasts_as_long_as_its_articles(wion: list[str], other: list[str]) -> None:
+    from pipeline.models import WireMeta
+
+    def v(article: CleanedArticle, version: int) -> CleanedArticle:
+        return article.model_copy(update={"wire": WireMeta(guid=article.article_id, version=version)})
+
+    store: dict[str, str] = {}
+    d = Deduplicator(store)
+    d.process(v(make("wion", wion, title=WION_TITLE, source="wion"), 1))
+    d.process(v(make("other", other, title="Antony Blinken", source="other", published=T0 + timedelta(hours=3)), 1))
+    d.split("other", "c18")
+    # A writethru of the split article two days on keeps it in the window longer than the split's own time.
+    d.process(v(make("other", other[:-1], title="Antony Blinken", published=T0 + timedelta(hours=40)), 2))
+    d.process(make("t1", TAIWAN_1, published=T0 + timedelta(hours=76)))
+    assert "c:c18" in store and "a:other" in store and "a:wion" not in store
+    d.process(make("t2", TAIWAN_2, published=T0 + timedelta(hours=113)))
+    assert "c:c18" not in store and "a:other" not in store
