@@ -154,6 +154,7 @@ def worker() -> None:
 @click.option("--tag", "tags", multiple=True, help="Has this topic tag (e.g. diplomacy). Repeat: any of.")
 @click.option("--since", default=None, help="Indexed since: 30m, 24h, 7d, 2w or an ISO date (2024-01-12).")
 @click.option("--story", default=None, help="Only this story id.")
+@click.option("--storyline", default=None, help="Only this storyline id (a story's follow-ups, reactions, explainers).")
 @click.option("--one-per-story", is_flag=True, help="One hit per story, with its number of outlets.")
 def search(
     query: tuple[str, ...],
@@ -164,6 +165,7 @@ def search(
     tags: tuple[str, ...],
     since: str | None,
     story: str | None,
+    storyline: str | None,
     one_per_story: bool,
 ) -> None:
     """Full-text search over the indexed articles. Filters narrow it down; different filters must all hold."""
@@ -173,7 +175,9 @@ def search(
         since_at = parse_since(since) if since else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from exc
-    filters = SearchFilters(entities=entities, sources=sources, tags=tags, since=since_at, story=story)
+    filters = SearchFilters(
+        entities=entities, sources=sources, tags=tags, since=since_at, story=story, storyline=storyline
+    )
     hits = search_articles(_settings(), " ".join(query), size=size, filters=filters, one_per_story=one_per_story)
     if as_json:
         for hit in hits:

@@ -188,6 +188,9 @@ class DedupLevel(StrEnum):
 
 class DedupInfo(Model):
     story_id: str
+    # The looser level: the stories of one development (follow-ups, reactions, explainers). Added without a schema
+    # bump: a message without it predates storylines.
+    storyline_id: str | None = None
     is_canonical: bool
     duplicate_of: str | None = None
     level: DedupLevel = DedupLevel.UNIQUE

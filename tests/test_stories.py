@@ -308,3 +308,44 @@ def test_a_split_lasts_as_long_as_its_articles(wion: list[str], other: list[str]
     assert "c:c18" in store and "a:other" in store and "a:wion" not in store
     d.process(make("t2", TAIWAN_2, published=T0 + timedelta(hours=113)))
     assert "c:c18" not in store and "a:other" not in store
+
+
+# ------------------------------------------------------------------------------------------------ storylines
+
+FOLLOW_UP = [
+    "A day after Taiwan's election, US Secretary of State Antony Blinken congratulated Lai Ching-te on his "
+    "victory and said Washington would send a delegation of former officials to Taipei.",
+    "China's foreign ministry said it lodged a protest with the United States over the statement.",
+    "On Friday Blinken had met Liu Jianchao in Washington, where, according to spokesman Matthew Miller, "
+    "“The Secretary reiterated the importance of maintaining peace and stability across the Taiwan Strait "
+    "and in the South China Sea.”",
+    "The delegation will include former national security adviser Stephen Hadley and former deputy "
+    "secretary of state James Steinberg, the State Department said.",
+]
+
+
+def test_a_follow_up_is_another_story_of_the_same_storyline(wion: list[str]) -> None:
+    store: dict[str, str] = {}
+    d = Deduplicator(store)
+    fri = d.process(make("fri", wion, title=WION_TITLE, published=T0))
+    assert fri.info.storyline_id == "sl-fri"  # a story that joins none starts a storyline of its own
+    sun = d.process(make("sun", FOLLOW_UP, published=T0 + timedelta(hours=30)))
+    assert sun.info.story_id != fri.info.story_id and sun.info.storyline_id == "sl-fri"
+    match = d.process(make("match", MATCH_1, published=T0 + timedelta(hours=31)))
+    assert match.info.storyline_id == "sl-match"
+    # A copy joins the story, and with it the storyline; a restart keeps both.
+    copy = Deduplicator(store).process(make("copy", FOLLOW_UP, source="y", published=T0 + timedelta(hours=32)))
+    assert copy.info.story_id == sun.info.story_id and copy.info.storyline_id == "sl-fri"
+
+
+def test_corrections_keep_storylines(wion: list[str], other: list[str]) -> None:
+    d = Deduplicator({})
+    story = _seeds(d, wion, other)
+    t1 = d.process(make("t1", TAIWAN_1, source="x", published=T0 + timedelta(hours=50)))
+    assert t1.info.storyline_id == "sl-t1"
+    # Split off: a development of its own, in the same storyline.
+    split = dict(d.split("other", "c19").updates)["other"]
+    assert split.story_id != story and split.storyline_id == "sl-wion"
+    # Merged: the articles take the surviving story's storyline.
+    merged = dict(d.merge(story, t1.info.story_id, "c20").updates)["t1"]
+    assert merged.story_id == story and merged.storyline_id == "sl-wion"

@@ -57,6 +57,11 @@ def test_editor_splits_a_story_and_merges_it_back(backend: Settings, worker: Wor
     assert split["dedup"]["story_id"] == split["story_id"] and split["dedup"]["is_canonical"]
     assert [d["article_id"] for d in story_docs(split["story_id"])] == [ids[1]]
     assert docs()[ids[0]]["story_id"] == story and one_canonical(story)
+    # Two stories now, of one storyline (what an editor splits off is a development of its own).
+    storyline = docs()[ids[0]]["storyline_id"]
+    assert storyline and split["storyline_id"] == split["dedup"]["storyline_id"] == storyline
+    found = wiredesk(backend, "search", "--storyline", storyline, "--json").splitlines()
+    assert {json.loads(line)["article_id"] for line in found if line} >= set(ids)
 
     wiredesk(backend, "story", "merge", story, split["story_id"], "--by", "desk-test")
     _wait("one story again", lambda: {d["story_id"] for d in docs().values()} == {story}, worker)
