@@ -13,13 +13,21 @@ Three distances, checked in this order for every article:
             NER, so names are approximated by capitalised tokens (see `similarity.names`); names and headline
             words are weighted by how rare they are in the window.
 
+Above the story, a looser level: the storyline (follow-ups, reactions, explainers of one development). A new story
+joins the storyline of its closest candidate if their head vectors and names are close enough, else starts one.
+
+The window is in event time: every article advances a watermark (the latest publication time seen) and what falls
+`window_hours` behind it is evicted before the article is matched, so decisions depend on the order of the
+articles and not on when they are processed (a backfill forms the stories it formed live). Editors correct stories
+with `merge` and `split` (`pipeline.corrections`); later articles never undo a correction.
+
 State: every persistent fact lives in the caller's `MutableMapping[str, str]` (a Faust table in the worker):
-``a:<article_id>`` holds one article's features and current DedupInfo, ``s:<story_id>`` a story's canonical,
-``v:<article_id>`` the last wire version acted on (`pipeline.versions`; for a kill it outlives the article record),
-``c:<correction_id>`` an editor's merge or split (`pipeline.corrections`; a split lists the articles its article
-must never share a story with again, which `_assign` respects),
-``m:config`` the parameters the stored signatures were made with (the rewrite thresholds are not among them:
-they apply to new decisions only, and an ``a:`` record written before ``links`` was added replays without it).
+``a:<article_id>`` holds one article's features and current DedupInfo, ``s:<story_id>`` a story's canonical and
+storyline, ``v:<article_id>`` the last wire version acted on (`pipeline.versions`; for a kill it outlives the
+article record), ``c:<correction_id>`` an editor's merge or split (a split lists the articles its article must
+never share a story with again, which `_assign` respects), ``m:config`` the parameters the stored signatures
+were made with (the rewrite thresholds are not among them: they apply to new decisions only, and an ``a:`` record
+written before ``links`` was added replays without it).
 Every change is a whole-value assignment or a deletion. The in-memory index (LSH buckets, quote index, name
 document frequencies, story membership) is derived and rebuilt from the store by the constructor, e.g. after a
 restart or a rebalance.
@@ -189,6 +197,10 @@ class DedupConfig(BaseModel):
     #   Test half at (0.4, 0.1): precision 0.98, recall 0.66.
     storyline_cos: float = 0.4
     storyline_names: float = 0.1
+    # A storyline takes new stories for this long after its first one began: a development's follow-ups, reactions
+    # and explainers come within days (the window's 72 h), later ones continue a saga, which a storyline is not.
+    # Unbounded, follow-ups of follow-ups chained one storyline of 60 stories in the corpus (storyline_eval.py).
+    storyline_hours: float = 72.0
 
     def signature_params(self) -> dict[str, int]:
         return {
@@ -369,7 +381,8 @@ class Deduplicator:
         self._by_fp: dict[str, list[str]] = {}
         self._members: dict[str, set[str]] = {}
         self._canonical: dict[str, tuple[bool, float, str]] = {}
-        self._storyline: dict[str, str] = {}  # story -> its storyline (`own_storyline` if it started one)
+        # story -> its storyline and the event time that storyline started at (absent: it started one of its own)
+        self._storyline: dict[str, tuple[str, float]] = {}
         self._name_df: Counter[int] = Counter()
         self._heads = sim.IntIndex()
         self._head_df: Counter[int] = Counter()
@@ -751,7 +764,7 @@ class Deduplicator:
         if not stories:
             story, canonical = f"st-{aid}", key
             self._canonical[story] = canonical
-            self._storyline[story] = self._related_storyline(f, key[1], candidates) or own_storyline(story)
+            self._storyline[story] = self._related_storyline(f, key[1], candidates) or (own_storyline(story), key[1])
             self._save_story(story)
         else:
             story = stories[0]
@@ -975,26 +988,33 @@ class Deduplicator:
     # ---- storylines
 
     def storyline(self, story: str) -> str:
-        return self._storyline.get(story) or own_storyline(story)
+        return self._storyline_of(story)[0]
+
+    def _storyline_of(self, story: str) -> tuple[str, float]:
+        return self._storyline.get(story) or (own_storyline(story), self._canonical[story][1])
 
     def _save_story(self, story: str) -> None:
+        storyline, since = self._storyline_of(story)
         self.store[f"s:{story}"] = json.dumps(
-            {"canonical": list(self._canonical[story]), "storyline": self.storyline(story)}
+            {"canonical": list(self._canonical[story]), "storyline": storyline, "storyline_t": since}
         )
 
-    def _related_storyline(self, f: _Features, t: float, candidates: list[_Entry]) -> str | None:
+    def _related_storyline(self, f: _Features, t: float, candidates: list[_Entry]) -> tuple[str, float] | None:
         """The storyline of the closest candidate that reports on the same development's people (see config)."""
         c = self.config
         best: tuple[float, str] | None = None
         for e in candidates:
-            if abs(t - e.key[1]) / 3600 > c.window_hours:
+            if (
+                abs(t - e.key[1]) / 3600 > c.window_hours
+                or t - self._storyline_of(e.story)[1] > c.storyline_hours * 3600
+            ):
                 continue
             cos = self._cosine(f, e)
             if cos is None or cos < c.storyline_cos or (best is not None and (cos, e.article_id) <= best):
                 continue
             if self._weighted_jaccard(f.names, e.names, self._name_df) >= c.storyline_names:
                 best = (cos, e.article_id)
-        return self.storyline(self._entries[best[1]].story) if best else None
+        return self._storyline_of(self._entries[best[1]].story) if best else None
 
     def _respecting_splits(self, links: list[_Link]) -> list[_Link]:
         """Drop the links into a story an editor split from one the article joins on a stronger link: a later
@@ -1079,7 +1099,7 @@ class Deduplicator:
         story = f"st-{article_id}-{correction_id[:8]}"
         self._members[story] = set()
         # Another story, but of the same storyline: what an editor splits off is a development of its own.
-        self._storyline[story] = self.storyline(old)
+        self._storyline[story] = self._storyline_of(old)
         updated = self._restory(moving, story, entry.key)
         self._canonical[story] = entry.key
         self._save_story(story)
@@ -1235,7 +1255,7 @@ class Deduplicator:
                     w, t, cid = record["canonical"]
                     self._canonical[k[2:]] = (w, t, cid)
                     if "storyline" in record:  # a story recorded before storylines is one of its own
-                        self._storyline[k[2:]] = record["storyline"]
+                        self._storyline[k[2:]] = (record["storyline"], record["storyline_t"])
                 elif k.startswith("v:"):
                     seen = Seen.model_validate_json(v)
                     clocks.append(seen.seen)

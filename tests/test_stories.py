@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.dedup import Deduplicator
+from pipeline.dedup import DedupConfig, Deduplicator
 from pipeline.models import CleanedArticle, DedupLevel
 from tests.test_dedup import (
     MATCH_1,
@@ -336,6 +336,13 @@ def test_a_follow_up_is_another_story_of_the_same_storyline(wion: list[str]) -> 
     # A copy joins the story, and with it the storyline; a restart keeps both.
     copy = Deduplicator(store).process(make("copy", FOLLOW_UP, source="y", published=T0 + timedelta(hours=32)))
     assert copy.info.story_id == sun.info.story_id and copy.info.storyline_id == "sl-fri"
+
+
+def test_a_storyline_takes_new_stories_for_a_while_only(wion: list[str]) -> None:
+    d = Deduplicator({}, DedupConfig(storyline_hours=24))
+    d.process(make("fri", wion, title=WION_TITLE, published=T0))
+    sun = d.process(make("sun", FOLLOW_UP, published=T0 + timedelta(hours=30)))
+    assert sun.info.storyline_id == "sl-sun"  # 30 h after the storyline began: a saga, not its development
 
 
 def test_corrections_keep_storylines(wion: list[str], other: list[str]) -> None:
