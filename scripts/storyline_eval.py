@@ -9,7 +9,9 @@
 2. Thresholds: a grid over (cos, names) on the dev half's 'related' (positive) and 'different' (negative) pairs.
    The labelled negatives are look-alikes pre-filtered for relatedness, so they cannot show how often unrelated
    articles would join: names >= 0.1 (a shared distinctive name) is required, and cos is the highest value whose
-   dev F1 is within 0.05 of the best at that names threshold. The test half is reported, not tuned on.
+   dev F1 is within 0.05 of the best at that names threshold. Same-outlet pairs get their own (cos, names), set
+   against chaining (see DedupConfig): the labels prefer looser values but cannot see it; reported here with the
+   cross-outlet rule fixed, and the largest storylines (in stories) below. The test half is reported only.
 3. The stage itself, streamed with the chosen defaults: pairwise precision/recall of "same storyline" for
    'same' + 'related' pairs against 'different' ones, per half.
 """
@@ -61,7 +63,11 @@ def stream(config: DedupConfig, pairs: list[dict[str, Any]]) -> tuple[list[dict[
                 if e is None or e.sig is None:
                     rows.append({"pair": p, "x": None})
                     continue
-                x = {"cos": d._cosine(f, e) or 0.0, "names": d._weighted_jaccard(f.names, e.names, d._name_df)}
+                x = {
+                    "cos": d._cosine(f, e) or 0.0,
+                    "names": d._weighted_jaccard(f.names, e.names, d._name_df),
+                    "same_source": bool(f.source) and f.source == e.source,
+                }
                 rows.append({"pair": p, "x": x | {"candidate": p["first"] in in_cands}})
         result = d.process(ca)
         info[art.article_id] = result.info
@@ -69,14 +75,20 @@ def stream(config: DedupConfig, pairs: list[dict[str, Any]]) -> tuple[list[dict[
     return rows, info
 
 
-def grid(rows: list[dict[str, Any]], part: str) -> list[dict[str, Any]]:
+def grid(rows: list[dict[str, Any]], part: str, cross: tuple[float, float] | None = None) -> list[dict[str, Any]]:
+    """P/R/F1 of (cos, names) rules; with `cross`, the rules are for same-outlet pairs and `cross` for the rest."""
     judged = [r for r in rows if r["pair"]["split"] == part and r["pair"]["label"] in ("related", "different")]
+    pos = sum(r["pair"]["label"] == "related" for r in judged)
     out = []
     for c in COS_GRID:
         for n in NAMES_GRID:
-            hit = [r for r in judged if r["x"] and r["x"]["candidate"] and r["x"]["cos"] >= c and r["x"]["names"] >= n]
+
+            def joins(x: dict[str, Any], c: float = c, n: float = n) -> bool:
+                cos, names = (c, n) if cross is None or x["same_source"] else cross
+                return bool(x["candidate"]) and x["cos"] >= cos and x["names"] >= names
+
+            hit = [r for r in judged if r["x"] and joins(r["x"])]
             tp = sum(r["pair"]["label"] == "related" for r in hit)
-            pos = sum(r["pair"]["label"] == "related" for r in judged)
             out.append({"cos": c, "names": n, **prf(tp, len(hit) - tp, pos - tp)})
     return out
 
@@ -95,6 +107,10 @@ def main() -> None:
     guarded = [m for m in dev if m["names"] == NAMES_GUARD]
     rule = max((m for m in guarded if m["f1"] >= guarded[0]["f1"] - F1_SLACK), key=lambda m: m["cos"])
     test = {(m["cos"], m["names"]): m for m in grid(rows, "test")}
+    cross = (rule["cos"], rule["names"])
+    same = (config.storyline_same_source_cos, config.storyline_same_source_names)
+    dev_same = {(m["cos"], m["names"]): m for m in grid(rows, "dev", cross)}
+    test_same = {(m["cos"], m["names"]): m for m in grid(rows, "test", cross)}
     stage: dict[str, Any] = {}
     for part in ("dev", "test", "all"):
         ps = [p for p in pairs if part == "all" or p["split"] == part]
@@ -109,14 +125,17 @@ def main() -> None:
     for i in info.values():
         stories_of.setdefault(i.storyline_id, set()).add(i.story_id)
     result = {
-        "defaults": {"storyline_cos": config.storyline_cos, "storyline_names": config.storyline_names},
+        "defaults": {k: v for k, v in config.model_dump().items() if k.startswith("storyline")},
         "reach": {f"{k[0]}:{k[1]}": v for k, v in reach.items()},
         "dev_best_unguarded": dev[0],
         "dev_rule": rule,
         "test_at_rule": test[(rule["cos"], rule["names"])],
+        "dev_same_source_best": max(dev_same.values(), key=lambda m: (m["f1"], m["precision"], m["cos"])),
+        "dev_at_same_source_defaults": dev_same[same],
+        "test_at_same_source_defaults": test_same[same],
         "stage": stage,
         "storylines_with_2plus_stories": sum(1 for s in stories_of.values() if len(s) > 1),
-        "largest_storyline_stories": max(len(s) for s in stories_of.values()),
+        "largest_storylines_stories": sorted((len(s) for s in stories_of.values()), reverse=True)[:5],
     }
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=2), encoding="utf-8")

@@ -345,6 +345,15 @@ def test_a_storyline_takes_new_stories_for_a_while_only(wion: list[str]) -> None
     assert sun.info.storyline_id == "sl-sun"  # 30 h after the storyline began: a saga, not its development
 
 
+def test_one_outlets_items_are_judged_by_their_own_thresholds(wion: list[str]) -> None:
+    # The follow-up and the first story from one outlet: cosine 0.56, names 0.36.
+    for config, joins in ((DedupConfig(), True), (DedupConfig(storyline_same_source_cos=0.6), False)):
+        d = Deduplicator({}, config)
+        d.process(make("fri", wion, title=WION_TITLE, source="wion", published=T0))
+        sun = d.process(make("sun", FOLLOW_UP, source="wion", published=T0 + timedelta(hours=30)))
+        assert sun.info.story_id == "st-sun" and (sun.info.storyline_id == "sl-fri") is joins
+
+
 def test_corrections_keep_storylines(wion: list[str], other: list[str]) -> None:
     d = Deduplicator({})
     story = _seeds(d, wion, other)
