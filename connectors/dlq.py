@@ -72,6 +72,7 @@ def replay_target(settings: Settings, letter: DeadLetter) -> str | None:
         "clean": settings.topic_raw,
         "dedup": settings.topic_cleaned,
         "index": settings.topic_deduped,
+        "corrections": settings.topic_corrections,
     }.get(letter.stage)
 
 

@@ -61,6 +61,7 @@ class SearchFilters:
     tags: tuple[str, ...] = ()  # topic tags, exactly
     since: datetime | None = None  # indexed at or after
     story: str | None = None  # one story id
+    storyline: str | None = None  # one storyline id: its stories' follow-ups, reactions, explainers
 
     def clauses(self) -> list[dict[str, Any]]:
         out = filter_clauses(entities=self.entities, sources=self.sources, tags=self.tags)
@@ -68,6 +69,8 @@ class SearchFilters:
             out.append({"range": {"indexed_at": {"gte": self.since.isoformat()}}})
         if self.story:
             out.append({"term": {"story_id": self.story}})
+        if self.storyline:
+            out.append({"term": {"storyline_id": self.storyline}})
         return out
 
 

@@ -3,7 +3,8 @@ stage's output is handed on (Faust flushes the producer before it commits offset
 at-least-once, and a message a stage cannot process is dead-lettered, never dropped.
 
     raw ──clean──▶ cleaned (1 partition) ──dedup──▶ deduped ──enrich+index──▶ Elasticsearch
-      └──────────────┴─────────── dlq ◀──────────────┘        └─▶ outcomes ledger
+      └──────────────┴─────────── dlq ◀──────────────┘   ▲     └─▶ outcomes ledger
+                     corrections (1 partition) ──dedup───┘  (story facts an editor changed)
 """
 
 from __future__ import annotations
@@ -20,19 +21,22 @@ import faust
 import mode
 
 from connectors.alerter import Alerter, load_rules
+from connectors.corrections import append_labels, labels_path
 from connectors.elastic import SearchSink, stored_entities
 from connectors.metrics import Metrics, consumer_lags
 from connectors.security import faust_credentials
-from pipeline import batch, faust_fixes
+from pipeline import batch, corrections, faust_fixes
 from pipeline import encoder as enc
 from pipeline.clean import clean
 from pipeline.dedup import DedupConfig, Deduplicator, dedup, head_vector
+from pipeline.errors import CorrectionRefused
 from pipeline.fate import dead_letter, headers, outcome_id
 from pipeline.index import outcome_actions
 from pipeline.learned import EVICT_INTERVAL_S as LEARNED_EVICT_INTERVAL_S
 from pipeline.learned import LearnedConfig, LineMemory, strip_learned
 from pipeline.models import (
     CleanedArticle,
+    Correction,
     DeadLetter,
     DedupedArticle,
     DedupLevel,
@@ -104,6 +108,7 @@ class Wiring:
         self.dlq_topic = self._topic(settings.topic_dlq, settings.partitions)
         self.stories_topic = self._topic(settings.topic_stories, settings.partitions)
         self.alerts_topic = self._topic(settings.topic_alerts, settings.partitions)
+        self.corrections_topic = self._topic(settings.topic_corrections, 1)
         # The dedup state: one JSON record per article in the window, replicated to a changelog topic.
         self.dedup_table = app.Table("dedup-state", partitions=1, key_type=str, value_type=str)
         # Lines each source repeats across its articles (pipeline/learned.py), changelog-backed like dedup-state;
@@ -120,7 +125,6 @@ class Wiring:
         self._last_learned_eviction = time.monotonic()
         self.sink = SearchSink(settings)
         self._deduplicator: Deduplicator | None = None
-        self._last_eviction = 0.0
         # NER in a child process of its own (see pipeline/ner_process.py for why and how it is looked after).
         self.ner = NerProcess()
         # Clean and the head vector (~35 ms of CPU per article, most of it numpy, which releases the GIL) run in
@@ -137,6 +141,7 @@ class Wiring:
         app.agent(self.deduped_topic, name="index")(self.index_agent)
         app.agent(self.dlq_topic, name="ledger")(self.ledger_agent)
         app.agent(self.stories_topic, name="alerts")(self.alerts_agent)
+        app.agent(self.corrections_topic, name="corrections")(self.corrections_agent)
         app.on_partitions_revoked.connect(self._on_revoked)
         self._watchdog = faust_fixes.StallWatchdog(set(settings.all_topics))
         # Often enough that a lost record costs seconds, rarely enough to cost nothing.
@@ -168,16 +173,10 @@ class Wiring:
         return self._deduplicator
 
     def _maybe_evict(self) -> None:
-        """Drop articles older than the window, and learned lines gone stale. Done between events of the dedup
-        stream, because a table may only be written in the context of an event of its partition."""
+        """Forget learned lines gone stale. Done between events of the dedup stream, because a table may only be
+        written in the context of an event of its partition. (The dedup window evicts itself, in event time, as
+        each article advances its watermark.)"""
         now = time.monotonic()
-        if now - self._last_eviction >= self.settings.dedup_evict_interval_s:
-            self._last_eviction = now
-            evicted = self.deduplicator().evict(utcnow())
-            if evicted:
-                log.info(
-                    "dedup window: evicted %d articles older than %.0f h", evicted, self.settings.dedup_window_hours
-                )
         if now - self._last_learned_eviction >= LEARNED_EVICT_INTERVAL_S:
             self._last_learned_eviction = now
             if forgotten := self.learned.evict(utcnow()):
@@ -273,6 +272,37 @@ class Wiring:
             self._maybe_evict()
             await stream.ack(event)
 
+    async def corrections_agent(self, stream: Stream) -> None:
+        """Applies an editor's merge or split to the dedup state (this worker holds it: the corrections topic and
+        the table have one partition each, assigned together), records the labelled pairs, then sends the changed
+        story facts on the deduped topic, each keyed by its article so it follows the article's own message.
+        A redelivered correction changes nothing and sends the same facts again (at-least-once, idempotent)."""
+        async for event in stream.noack().events():
+            try:
+                correction = Correction.model_validate_json(event.value)
+                done = corrections.apply(correction, self.deduplicator())
+                append_labels(
+                    labels_path(self.settings),
+                    correction.correction_id,
+                    corrections.labelled_pairs(correction, done),
+                )
+                for message in corrections.index_messages(correction, done):
+                    key = message.update.article_id.encode()
+                    await self.deduped_topic.send(key=key, value=message.model_dump_json().encode())
+            except CorrectionRefused as exc:
+                # The editor's mistake (or a story gone from the window), not the pipeline's: replaying cannot help.
+                log.warning("correction %s not applied: %s", _key(event), exc)
+            except Exception as exc:
+                await self._event_failed(event, exc, stage="corrections")
+            else:
+                log.info(
+                    "correction %s (%s) applied: %d articles changed",
+                    correction.correction_id,
+                    correction.kind.value,
+                    len(done.updates),
+                )
+            await stream.ack(event)
+
     async def _enrich(self, items: Sequence[DedupedArticle]) -> list[EnrichedArticle]:
         # Near-identical copies take their canonical's entities instead of running NER (the expensive part);
         # canonicals in this batch are found by enrich itself, earlier ones are read back from the index.
@@ -318,13 +348,14 @@ class Wiring:
                 await self.stories_topic.send(key=item.dedup.story_id.encode(), value=item.model_dump_json().encode())
             log.info(
                 "batch of %d: indexed %d (%d writethrus), duplicates %d, killed %d, stale versions %d, "
-                "dead-lettered %d",
+                "story corrections %d, dead-lettered %d",
                 len(events),
                 report.indexed,
                 report.updated,
                 report.duplicates,
                 len(report.killed),
                 report.stale,
+                report.corrected,
                 report.dead_lettered,
             )
             self.metrics.index_batch(len(events), report)

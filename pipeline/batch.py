@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from pipeline.index import (
     ItemFate,
@@ -22,6 +22,7 @@ from pipeline.index import (
     to_document,
 )
 from pipeline.models import (
+    CorrectedStory,
     DedupedArticle,
     DedupLevel,
     EnrichedArticle,
@@ -41,6 +42,8 @@ class Sink(Protocol):
 
 # (original message bytes, the exception, article id, origin) -> sends a dead letter
 DeadLetterFn = Callable[[bytes, BaseException, str | None, str | None], Awaitable[None]]
+# What the deduped topic carries: articles, and the story facts an editor's correction changed.
+_MESSAGE: TypeAdapter[DedupedArticle | CorrectedStory] = TypeAdapter(DedupedArticle | CorrectedStory)
 EnrichFn = Callable[[Sequence[DedupedArticle]], Awaitable[list[EnrichedArticle]]]
 
 
@@ -53,6 +56,7 @@ class BatchReport:
     stale: int = 0  # versions older than one already acted on: nothing written, the article keeps its outcome
     # indexed_at - received_at of each article indexed, in seconds: the produce -> indexed latency.
     latencies_s: list[float] = field(default_factory=list)
+    corrected: int = 0  # story facts an editor's correction changed (no outcome: the article has one already)
     # Articles indexed as the first of their story: the ones alert rules are evaluated on.
     new_stories: list[DedupedArticle] = field(default_factory=list)
     # Articles their provider killed, now gone from the index: their alerts are withdrawn.
@@ -75,12 +79,18 @@ async def index_batch(
 ) -> BatchReport:
     report = BatchReport()
     parsed: list[tuple[bytes, DedupedArticle]] = []
+    corrected: list[CorrectedStory] = []
     for payload in payloads:
         try:
-            parsed.append((payload, DedupedArticle.model_validate_json(payload)))
+            message = _MESSAGE.validate_json(payload)
         except ValidationError as exc:
             await to_dlq(payload, exc, None, None)
             report.dead_lettered += 1
+            continue
+        if isinstance(message, CorrectedStory):
+            corrected.append(message)
+        else:
+            parsed.append((payload, message))
 
     outcomes: list[Outcome] = []
     fresh: list[tuple[bytes, DedupedArticle]] = []
@@ -127,12 +137,11 @@ async def index_batch(
             log.error("document of an exact copy or kill not deleted (%s): %s", result.status, result.reason)
 
     # Story changes for other articles go after the articles themselves, so an update never precedes the
-    # document it updates within this batch.
-    updates = [
-        story_update_action(index_name, u.article_id, u.dedup)
-        for item in accepted + report.killed
-        for u in item.story_updates
-    ]
+    # document it updates within this batch; an editor's corrections last, as they came after both.
+    story_updates = [u for item in accepted + report.killed for u in item.story_updates]
+    story_updates += [c.update for c in corrected]
+    report.corrected = len(corrected)
+    updates = [story_update_action(index_name, u.article_id, u.dedup) for u in story_updates]
     for result in await sink.write(updates) if updates else []:
         if result.fate is not ItemFate.OK:
             log.info("story update not applied (%s): %s", result.status, result.reason)

@@ -1,4 +1,4 @@
-"""The one command line: `wiredesk up|down|status|produce|feeds|worker|workers|search|alerts|kibana|dlq|run`."""
+"""The one command line: `wiredesk up|down|status|produce|feeds|worker|workers|search|alerts|story|kibana|dlq|run`."""
 
 from __future__ import annotations
 
@@ -6,13 +6,16 @@ import contextlib
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
 from rich.markup import escape
 
 from pipeline.settings import Settings, redact_url
+
+if TYPE_CHECKING:
+    from pipeline.models import Correction
 
 console = Console(stderr=True)
 out = Console()
@@ -167,6 +170,7 @@ def worker() -> None:
 @click.option("--tag", "tags", multiple=True, help="Has this topic tag (e.g. diplomacy). Repeat: any of.")
 @click.option("--since", default=None, help="Indexed since: 30m, 24h, 7d, 2w or an ISO date (2024-01-12).")
 @click.option("--story", default=None, help="Only this story id.")
+@click.option("--storyline", default=None, help="Only this storyline id (a story's follow-ups, reactions, explainers).")
 @click.option("--one-per-story", is_flag=True, help="One hit per story, with its number of outlets.")
 def search(
     query: tuple[str, ...],
@@ -177,6 +181,7 @@ def search(
     tags: tuple[str, ...],
     since: str | None,
     story: str | None,
+    storyline: str | None,
     one_per_story: bool,
 ) -> None:
     """Full-text search over the indexed articles. Filters narrow it down; different filters must all hold."""
@@ -186,7 +191,9 @@ def search(
         since_at = parse_since(since) if since else None
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--since") from exc
-    filters = SearchFilters(entities=entities, sources=sources, tags=tags, since=since_at, story=story)
+    filters = SearchFilters(
+        entities=entities, sources=sources, tags=tags, since=since_at, story=story, storyline=storyline
+    )
     hits = search_articles(_settings(), " ".join(query), size=size, filters=filters, one_per_story=one_per_story)
     if as_json:
         for hit in hits:
@@ -275,6 +282,47 @@ def workers_remove(worker_ids: tuple[str, ...]) -> None:
     console.print(f"removed from group {escape(s.app_id)}: {escape(', '.join(removed)) or 'none'}")
     if set(removed) != set(worker_ids):
         raise SystemExit(f"not removed: {', '.join(sorted(set(worker_ids) - set(removed)))}")
+
+
+@main.group()
+def story() -> None:
+    """Editor corrections of stories, applied by the worker that holds the dedup state. Later articles never undo
+    them: a split article and its former story are not put together again, and later articles of a merged story
+    join the story it was merged into. The indexed documents get the new story_id and dedup fields within
+    seconds. Every correction is also appended to the labelled-pairs file (JSON lines {a, b, label: same|different,
+    by, at, correction} in WIREDESK_LABELLED_PAIRS_PATH, default <data dir>/labelled_pairs.jsonl, on the worker),
+    which a refit of the dedup thresholds can learn from. Only articles in the dedup window (the last 72 h of
+    event time) can be corrected; the worker logs a correction it cannot apply, with the reason."""
+
+
+def _send_correction(correction: Correction) -> None:
+    from connectors.corrections import send_correction
+
+    send_correction(_settings(), correction)
+    console.print(f"sent {correction.kind.value} correction {correction.correction_id}: the worker applies it")
+
+
+@story.command("merge")
+@click.argument("story_a")
+@click.argument("story_b")
+@click.option("--by", default="editor", show_default=True, help="Who made the correction (in the labelled pairs).")
+def story_merge(story_a: str, story_b: str, by: str) -> None:
+    """STORY_B's articles join STORY_A (story ids as `wiredesk search --json` shows them)."""
+    from pipeline.models import Correction, CorrectionKind
+
+    if story_a == story_b:
+        raise click.BadParameter("merging a story with itself changes nothing", param_hint="STORY_B")
+    _send_correction(Correction(kind=CorrectionKind.MERGE, story_a=story_a, story_b=story_b, by=by))
+
+
+@story.command("split")
+@click.argument("article_id")
+@click.option("--by", default="editor", show_default=True, help="Who made the correction (in the labelled pairs).")
+def story_split(article_id: str, by: str) -> None:
+    """ARTICLE_ID leaves its story and becomes a story of its own (its exact copies go with it)."""
+    from pipeline.models import Correction, CorrectionKind
+
+    _send_correction(Correction(kind=CorrectionKind.SPLIT, article_id=article_id, by=by))
 
 
 @main.group()

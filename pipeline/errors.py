@@ -15,5 +15,9 @@ class InvalidInput(PermanentError):
     """The article itself is unusable: empty, binary, not UTF-8, malformed JSON, missing fields, too large."""
 
 
+class CorrectionRefused(PermanentError):
+    """An editor's correction that cannot apply (an unknown story, an article outside the dedup window)."""
+
+
 class TransientError(WiredeskError):
     """The outside world is unwell (Elasticsearch 429/5xx, a timeout, broker unavailable): retry later."""

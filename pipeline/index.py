@@ -81,6 +81,7 @@ ARTICLE_MAPPING: dict[str, Any] = {
         "schema_version": {"type": "integer"},
         "article_id": KEYWORD,
         "story_id": KEYWORD,
+        "storyline_id": KEYWORD,
         "title": TEXT_AND_KEYWORD,
         "kicker": TEXT_AND_KEYWORD,
         "subtitle": ENGLISH_TEXT,
@@ -117,6 +118,7 @@ ARTICLE_MAPPING: dict[str, Any] = {
         "dedup": {
             "properties": {
                 "story_id": KEYWORD,
+                "storyline_id": KEYWORD,
                 "is_canonical": {"type": "boolean"},
                 "duplicate_of": KEYWORD,
                 "matched": KEYWORD,
@@ -216,6 +218,7 @@ def to_document(item: EnrichedArticle, indexed_at: datetime) -> dict[str, Any]:
         "schema_version": item.schema_version,
         "article_id": a.article_id,
         "story_id": item.dedup.story_id,
+        "storyline_id": item.dedup.storyline_id,
         "title": a.title,
         "kicker": a.kicker,
         "subtitle": a.subtitle,
@@ -258,7 +261,7 @@ def story_update_action(index: str, article_id: str, info: DedupInfo) -> dict[st
         "_op_type": "update",
         "_index": index,
         "_id": article_id,
-        "doc": {"story_id": info.story_id, "dedup": info.model_dump(mode="json")},
+        "doc": {"story_id": info.story_id, "storyline_id": info.storyline_id, "dedup": info.model_dump(mode="json")},
     }
 
 

@@ -6,11 +6,12 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+import uuid
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -182,10 +183,14 @@ class DedupLevel(StrEnum):
     EXACT = "exact"  # same normalised text as an earlier article: counted, not indexed again
     NEAR = "near"  # near-identical wire copy
     REWRITE = "rewrite"  # a rewrite of the same agency story
+    EDITOR = "editor"  # put in the story by an editor's merge (`wiredesk story merge`), not by evidence
 
 
 class DedupInfo(Model):
     story_id: str
+    # The looser level: the stories of one development (follow-ups, reactions, explainers). Added without a schema
+    # bump: a message without it predates storylines.
+    storyline_id: str | None = None
     is_canonical: bool
     duplicate_of: str | None = None
     level: DedupLevel = DedupLevel.UNIQUE
@@ -222,6 +227,43 @@ class DedupedArticle(Model):
     story_updates: tuple[StoryUpdate, ...] = ()
     # Added without a schema bump: a message without it is a new article, as before versions existed.
     action: WireAction = WireAction.NEW
+
+
+class CorrectionKind(StrEnum):
+    MERGE = "merge"  # story_b's articles join story_a
+    SPLIT = "split"  # article_id leaves its story and becomes a story of its own
+
+
+class Correction(Model):
+    """An editor's correction of the stories (topic: corrections, one partition). The dedup stage applies it to its
+    state, where later articles cannot undo it, and sends the changed story facts to the index."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    # Names the correction across redeliveries: applying it again changes nothing.
+    correction_id: str = Field(default_factory=lambda: uuid.uuid4().hex)
+    kind: CorrectionKind
+    story_a: str | None = None
+    story_b: str | None = None
+    article_id: str | None = None
+    by: str = "editor"
+    at: datetime = Field(default_factory=utcnow)
+
+    @model_validator(mode="after")
+    def _complete(self) -> Correction:
+        if self.kind is CorrectionKind.MERGE and not (self.story_a and self.story_b):
+            raise ValueError("a merge names two stories: story_a and story_b")
+        if self.kind is CorrectionKind.SPLIT and not self.article_id:
+            raise ValueError("a split names the article that leaves its story: article_id")
+        return self
+
+
+class CorrectedStory(Model):
+    """One article's story facts after an editor's correction (topic: deduped, keyed by the article id, so it
+    follows the article's own message in its partition and the index applies it after the document)."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    correction_id: str
+    update: StoryUpdate
 
 
 class Entity(Model):

@@ -92,13 +92,15 @@ class Settings(BaseSettings):
     # alert fires once per story, not once per outlet.
     topic_stories: str = "wiredesk-stories"
     topic_alerts: str = "wiredesk-alerts"
+    # Editor corrections (`wiredesk story merge|split`). One partition: the dedup state they apply to has one, so
+    # the worker that holds it reads them, in the order they were sent.
+    topic_corrections: str = "wiredesk-corrections"
 
     # Dedup: copies and rewrites of a story are looked for among the articles of the last 72 h (wire
     # rewrites appear within a day; follow-ups two days later are new stories). Memory grows with the
     # window: ~10.5 KB per article, so ~105 MB per 10,000 articles (plus ~90 MB once for the encoder's model).
+    # The window is in event time (publication times): see DedupConfig.window_hours.
     dedup_window_hours: float = 72.0
-    # How often articles older than the window are dropped from the dedup state.
-    dedup_evict_interval_s: float = 60.0
 
     # Learned boilerplate (pipeline/learned.py): lines a source repeats verbatim are removed from its later
     # articles by the dedup stage. False turns the pass off (nothing learned, nothing removed).
@@ -121,6 +123,8 @@ class Settings(BaseSettings):
     # Alerting: rules file, and where alerts go besides the alerts topic and index.
     alert_rules_path: Path = Path("alerts.yml")
     alerts_jsonl_path: Path | None = None  # default: <data_dir>/alerts.jsonl
+    # Every editor correction as labelled pairs of articles (same story / different stories), for a refit.
+    labelled_pairs_path: Path | None = None  # default: <data_dir>/labelled_pairs.jsonl
     webhook_url: str | None = None
     # Webhook deliveries retry with the same backoff as Elasticsearch, at most this many times, so one dead
     # endpoint delays a story's alert by at most ~1 min and never blocks the stream for good.
@@ -228,6 +232,7 @@ class Settings(BaseSettings):
             self.topic_dlq: self.partitions,
             self.topic_stories: self.partitions,
             self.topic_alerts: self.partitions,
+            self.topic_corrections: 1,
         }
 
 

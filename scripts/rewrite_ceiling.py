@@ -57,15 +57,15 @@ class Recorder(Deduplicator):
         self.linked: set[tuple[str, str]] = set()
         self._current = ""
 
-    def _links(self, f: _Features, t: float) -> list[_Link]:
-        links = super()._links(f, t)
+    def _links(self, f: _Features, t: float) -> tuple[list[_Link], list[_Entry]]:
+        links, candidates = super()._links(f, t)
         self.linked |= {(self._current, lk.target) for lk in links}
         background = self._background_quotes(f)
         for other in self.partners.get(self._current, ()):
             e = self._entries.get(other)
             if e is not None and e.sig is not None:
                 self.rows[(self._current, other)] = self._evidence(f, t, e, background)
-        return links
+        return links, candidates
 
     def _evidence(self, f: _Features, t: float, e: _Entry, background: set[int]) -> dict[str, float]:
         late = float(abs(t - e.key[1]) / 3600 > self.config.rewrite_gap_hours)

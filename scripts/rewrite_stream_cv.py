@@ -46,13 +46,14 @@ class LearnedDedup(Deduplicator):
         self._lead_sets: dict[str, set[int]] = {}
         super().__init__({})
 
-    def _links(self, f: _Features, t: float) -> list[_Link]:
+    def _links(self, f: _Features, t: float) -> tuple[list[_Link], list[_Entry]]:
         same = [i for i in self._by_fp.get(f.fp, ()) if i in self._entries]
         if same:
             return super()._links(f, t)
         # The stage's candidates (LSH bands, quote index) plus every window article whose lead shares at least
         # `MIN_LEAD` content-word Jaccard (what an index on lead words would yield); no quote is required.
-        staged = {lk.target for lk in super()._links(f, t)}
+        staged_links, candidates = super()._links(f, t)
+        staged = {lk.target for lk in staged_links}
         background = self._background_quotes(f)
         mine = set(f.lead.tolist())
         out = []
@@ -68,7 +69,7 @@ class LearnedDedup(Deduplicator):
             link = self._compare(f, t, e, background)
             if link is not None:
                 out.append(link)
-        return out
+        return out, candidates
 
     def _compare(self, f: _Features, t: float, e: _Entry, background: set[int]) -> _Link | None:
         if e.sig is None:

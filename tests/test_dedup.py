@@ -423,7 +423,8 @@ def test_background_quote_is_not_evidence() -> None:
             remark,
         ],
     ]
-    d = Deduplicator({})
+    # The stories are days apart, so none can be a rewrite of another; the window (event time) holds all of them.
+    d = Deduplicator({}, DedupConfig(window_hours=10 * 24))
     firsts = [
         d.process(make(f"s{i}", p, source=f"o{i}", published=T0 + timedelta(days=4 * i))) for i, p in enumerate(stories)
     ]
