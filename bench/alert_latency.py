@@ -112,8 +112,8 @@ def run_alert_latency(
     run = LocalServers(settings, srv.pid)
     alerts = _AlertsFile(work / "alerts.jsonl")
     worker_log, watcher_log = logs / "alert-latency-worker.log", logs / "alert-latency-watcher.log"
-    worker = start_process([sys.executable, "-m", "pipeline.cli", "worker"], run, worker_log)
-    watcher = start_process([sys.executable, "-m", "pipeline.cli", "produce", "--watch", str(drop)], run, watcher_log)
+    worker = start_process([sys.executable, "-m", "connectors.cli", "worker"], run, worker_log)
+    watcher = start_process([sys.executable, "-m", "connectors.cli", "produce", "--watch", str(drop)], run, watcher_log)
 
     def alive() -> None:
         for proc, log, what in ((worker, worker_log, "worker"), (watcher, watcher_log, "drop-folder watcher")):

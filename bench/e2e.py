@@ -72,7 +72,7 @@ def run_wiredesk(
     s = srv.settings
     es = sync_client(s)
     log = logs / "wiredesk-worker.log"
-    proc = start_process([sys.executable, "-m", "pipeline.cli", "worker"], srv, log)
+    proc = start_process([sys.executable, "-m", "connectors.cli", "worker"], srv, log)
     try:
         progress.say("  starting the worker and waiting for a warm-up article")
         t_start = time.monotonic()

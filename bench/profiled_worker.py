@@ -1,4 +1,4 @@
-"""`python -m bench.profiled_worker PREFIX`: the wiredesk worker (`python -m pipeline.cli worker`) with every
+"""`python -m bench.profiled_worker PREFIX`: the wiredesk worker (`python -m connectors.cli worker`) with every
 thread under cProfile, for `python -m bench --profile-worker`.
 
 cProfile sees one thread per profiler, so each thread gets its own, timed with that thread's CPU clock
@@ -6,7 +6,7 @@ cProfile sees one thread per profiler, so each thread gets its own, timed with t
 SIGHUP clears the main thread's profile, so the bench can drop the start-up (imports, building the cleaning
 tables, loading the encoder) once the worker has processed its warm-up article. At exit the main thread's
 profile goes to PREFIX.main.prof and each other thread's to PREFIX.thread-<n>-<name>.prof. NER runs in the
-worker's child process (pipeline/ner_process.py), outside these profiles; the bench's in-process `enrich`
+worker's child process (connectors/ner_process.py), outside these profiles; the bench's in-process `enrich`
 phase measures it."""
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def _dump(profiler: cProfile.Profile, path: str) -> None:
 
 def main() -> None:
     prefix = sys.argv[1]
-    sys.argv = ["pipeline.cli", "worker"]
+    sys.argv = ["connectors.cli", "worker"]
     threading.Thread._bootstrap_inner = _profiled_bootstrap  # type: ignore[attr-defined]
     profiler = cProfile.Profile(time.thread_time)
 
@@ -58,7 +58,7 @@ def main() -> None:
     signal.signal(signal.SIGHUP, reset)
     profiler.enable()
     try:
-        runpy.run_module("pipeline.cli", run_name="__main__", alter_sys=True)
+        runpy.run_module("connectors.cli", run_name="__main__", alter_sys=True)
     except SystemExit:
         pass  # the worker exits through SystemExit after SIGTERM: that is the normal end
     finally:

@@ -1,6 +1,6 @@
 """Where the worker's CPU goes, from a cProfile of its pure path (py-spy is not available): per article, the
-same parse -> clean -> serialise -> dedup -> serialise -> parse -> enrich (batches) -> to_document sequence the
-three agents run, minus Kafka and Elasticsearch.
+same steps the agents run (pipeline/steps.py: parse -> clean + head vector -> serialise -> dedup -> serialise ->
+parse; then enrich in batches -> to_document), minus Kafka, Elasticsearch and the NER process boundary.
 
 Time in built-ins and third-party helpers (re, numpy, hashlib...) is charged to the code that called them
 (their main caller), so "clean" includes clean's regexes and "NER model" is spaCy and thinc themselves."""
@@ -13,18 +13,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline.clean import clean
-from pipeline.dedup import Deduplicator, dedup
+from pipeline.dedup import Deduplicator
 from pipeline.enrich import enrich, load_nlp
 from pipeline.errors import InvalidInput
 from pipeline.index import to_document
-from pipeline.models import CleanedArticle, DedupedArticle, RawArticle, utcnow
+from pipeline.models import DedupedArticle, RawArticle, utcnow
+from pipeline.steps import clean_step, dedup_step
 
 Func = tuple[str, int, str]
 _ROOT = str(Path(__file__).resolve().parent.parent) + "/"
 
 _BUCKETS = (
     ("pipeline/clean", "clean"),
+    ("pipeline/encoder", "clean: head vector"),
+    ("pipeline/steps", "steps (pipeline/steps.py)"),
+    ("pipeline/learned", "dedup"),
     ("pipeline/dedup", "dedup"),
     ("pipeline/similarity", "dedup"),
     ("pipeline/entities", "enrich: entity normalisation"),
@@ -32,7 +35,7 @@ _BUCKETS = (
     ("pipeline/enrich", "enrich: zones, tags"),
     ("pipeline/index", "index: to_document"),
     ("pipeline/batch", "index: batch"),
-    ("pipeline/app", "agents (pipeline/app.py)"),
+    ("connectors/app", "agents (connectors/app.py)"),
     ("connectors/alert", "alerts"),
     ("pipeline/alerts", "alerts"),
     ("/spacy/", "NER model (spaCy/thinc)"),
@@ -76,17 +79,16 @@ def _bucket(func: Func, stats: dict[Func, Any], memo: dict[Func, str], depth: in
 
 
 def _worker_path(raws: Sequence[bytes], batch_size: int) -> None:
+    """The worker's steps in one thread: clean (with the head vector), dedup, then NER and the documents."""
     deduplicator = Deduplicator({})
     nlp = load_nlp()
     pending: list[bytes] = []
     for payload in raws:
         try:
-            cleaned = clean(RawArticle.model_validate_json(payload))
+            cleaned = clean_step(payload)
         except InvalidInput:
             continue
-        article = CleanedArticle.model_validate_json(cleaned.model_dump_json())
-        result = dedup(article, deduplicator)
-        pending.append(DedupedArticle(article=article, dedup=result.info).model_dump_json().encode())
+        pending.append(dedup_step(cleaned.model_dump_json().encode(), deduplicator, None).model_dump_json().encode())
     for start in range(0, len(pending), batch_size):
         batch = [DedupedArticle.model_validate_json(p) for p in pending[start : start + batch_size]]
         now = utcnow()

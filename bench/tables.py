@@ -206,7 +206,7 @@ def where(results: dict[str, Any]) -> Table | None:
         t.add_row("[bold]worker process end to end (/proc)[/]", _f(total, 1), "100%")
         t.add_section()
         labels = {
-            "child processes (NER)": "of which the NER process (pipeline/ner_process.py)",
+            "child processes (NER)": "of which the NER process (connectors/ner_process.py)",
             "main": "of which main thread (event loop: Faust, dedup, Kafka I/O)",
             "other threads": "of which other threads (clean + head vector, Kafka consumer)",
         }

@@ -54,6 +54,7 @@ from pipeline.alerts import (
     Alert,
     AlertRule,
     AlertRulesError,
+    Delivery,
     RuleSet,
     SinkKind,
     evaluation_query,
@@ -217,12 +218,8 @@ class Alerter:
         for alert in await self.ledger.fired_on(article_ids):
             notice = alert.model_copy(update={"withdrawn_at": self.now()})
             rule = next((r for r in self.rules.rules if r.name == alert.rule), None)
-            deliveries = []
-            for kind in DELIVERY_ORDER:
-                sink = self.sinks.get(kind)
-                if rule is not None and kind in rule.sinks and sink is not None:
-                    deliveries.append(await sink.send(notice))
-            await self.ledger.delivered(notice, tuple(deliveries))
+            deliveries = await self._deliver(notice, rule) if rule is not None else ()
+            await self.ledger.delivered(notice, deliveries)
             log.info(
                 "alert %s (%s, story %s) withdrawn: article %s killed",
                 alert.alert_id,
@@ -231,18 +228,23 @@ class Alerter:
                 alert.article_id,
             )
 
+    async def _deliver(self, alert: Alert, rule: AlertRule) -> tuple[Delivery, ...]:
+        """Send to each external sink of the rule that is configured, in DELIVERY_ORDER."""
+        deliveries = []
+        for kind in DELIVERY_ORDER:
+            sink = self.sinks.get(kind)
+            if kind in rule.sinks and sink is not None:
+                deliveries.append(await sink.send(alert))
+        return tuple(deliveries)
+
     async def _fire(self, alert: Alert, rule: AlertRule) -> Alert | None:
         """The alert as sent (the stored one when an earlier attempt was cut short), or None: fired before."""
         claimed = await self.ledger.claim(alert)
         if claimed is None:
             log.info("alert %s (%s, story %s) fired before: skipped", alert.alert_id, alert.rule, alert.story_id)
             return None
-        deliveries = []
-        for kind in DELIVERY_ORDER:
-            sink = self.sinks.get(kind)
-            if kind in rule.sinks and sink is not None:
-                deliveries.append(await sink.send(claimed))
-        await self.ledger.delivered(claimed, tuple(deliveries))
+        deliveries = await self._deliver(claimed, rule)
+        await self.ledger.delivered(claimed, deliveries)
         log.info(
             "alert %s fired: %s on story %s (%s)",
             claimed.alert_id,

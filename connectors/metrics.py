@@ -109,7 +109,7 @@ def consumer_lags(consumer: Any, topics: set[str]) -> list[tuple[str, int, int]]
         end = consumer.highwater(tp)
         if end is None:
             continue
-        # Faust keeps a committed offset of 0 as None (see pipeline/faust_fixes.py).
+        # Faust keeps a committed offset of 0 as None (see connectors/faust_fixes.py).
         committed = consumer._committed_offset.get(tp) or 0
         lags.append((tp.topic, tp.partition, max(end - committed, 0)))
     return lags

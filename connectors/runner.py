@@ -40,7 +40,7 @@ def start_worker(settings: Settings) -> tuple[subprocess.Popen[bytes], Path]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "pipeline.cli", "worker"],
+            [sys.executable, "-m", "connectors.cli", "worker"],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=os.environ.copy(),

@@ -89,7 +89,7 @@ def _wait_until_up(
 
 
 def run_worker(settings: Settings) -> None:
-    from pipeline.app import Wiring
+    from connectors.app import Wiring
 
     wiring = Wiring(settings)
     worker: Worker | None = None

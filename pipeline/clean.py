@@ -49,6 +49,7 @@ from pipeline.models import (
     RawArticle,
     RemovedLine,
 )
+from pipeline.text import is_wire, quotation_spans, quotations, split_sentences, word_count
 
 # The derived title is cut near here: longer titles are truncated by the alert and search views anyway, and the
 # corpus' real headlines have a median of 56 and a 95th percentile near 100 characters.
@@ -131,7 +132,7 @@ def clean(raw: RawArticle) -> CleanedArticle:
         subtitle=subtitle,
         dateline=dateline,
         blocks=blocks,
-        attribution=Attribution(wire_derived=rules.is_wire(record.agencies), agencies=tuple(record.agencies)),
+        attribution=Attribution(wire_derived=is_wire(record.agencies), agencies=tuple(record.agencies)),
         removed=tuple(record.removed),
         wire=raw.wire,
     )
@@ -230,11 +231,11 @@ def _crumb(line: str) -> tuple[str, bool] | None:
     ("• Wion") or the page ("• /<headline> - World News"), or a "Home > World" trail. A bulleted sentence ("• Five
     people died.") is a key point of the story, and a line with a quotation is reporting."""
     match = _BREADCRUMB_RE.fullmatch(line)
-    if match is None or rules.quotations(line):
+    if match is None or quotations(line):
         return None
     item = (match.group("item") or "").strip()
     path = line[1:].lstrip().startswith("/")
-    if item and not path and (rules.word_count(item) > KICKER_MAX_WORDS + 1 or _SENTENCE_MARK_RE.search(item)):
+    if item and not path and (word_count(item) > KICKER_MAX_WORDS + 1 or _SENTENCE_MARK_RE.search(item)):
         return None
     return item, path
 
@@ -247,7 +248,7 @@ def _breadcrumbs(lines: list[str], record: _Record) -> tuple[list[str], str | No
         item, path = crumb
         if item and count == 0 and not path:
             source = item
-        elif item and path and rules.word_count(item) > KICKER_MAX_WORDS:
+        elif item and path and word_count(item) > KICKER_MAX_WORDS:
             headline = _SECTION_SUFFIX_RE.sub("", item)
         record.remove(lines[count], "breadcrumb")
         count += 1
@@ -259,7 +260,7 @@ def _is_headline(line: str) -> bool:
     return (
         len(line) <= HEADLINE_MAX_CHARS
         and not _SENTENCE_END_RE.search(line.rstrip("\"”’')"))
-        and len(rules.split_sentences(line)) == 1
+        and len(split_sentences(line)) == 1
         and (line[0].isupper() or line[0].isdigit() or line[0] in "\"“‘'")
     )
 
@@ -284,7 +285,7 @@ def _is_kicker(line: str) -> bool:
 
 
 def _is_heading(text: str) -> bool:
-    return _is_headline(text) and rules.word_count(text) <= HEADING_MAX_WORDS and text[0] not in "\"“‘'"
+    return _is_headline(text) and word_count(text) <= HEADING_MAX_WORDS and text[0] not in "\"“‘'"
 
 
 def _drop_repeats(lines: list[str], start: int, headlines: set[str], record: _Record) -> int:
@@ -341,7 +342,7 @@ def _after_given_title(lines: list[str], title: str, record: _Record) -> tuple[s
 
 def title_from_lead(lead: str) -> str:
     """The lead's first sentence as a title, cut at a word boundary with "…" when longer than TITLE_MAX_CHARS."""
-    first = (rules.split_sentences(lead) or [lead])[0]
+    first = (split_sentences(lead) or [lead])[0]
     if len(first) <= TITLE_MAX_CHARS:
         return first
     cut = first.rfind(" ", 0, TITLE_MAX_CHARS)
@@ -365,8 +366,8 @@ def _clean_paragraph(line: str, *, own_lines: bool, record: _Record) -> list[_Se
     for span, rule_name, agencies in spans:
         record.remove(span, rule_name)
         record.credit(agencies)
-    quoted_spans = rules.quotation_spans(text)
-    sentences = rules.split_sentences(text)
+    quoted_spans = quotation_spans(text)
+    sentences = split_sentences(text)
     whole_line = own_lines and len(sentences) == 1
     kept: list[_Sentence] = []
     position = 0
@@ -401,7 +402,7 @@ def _strip_promo(
     if marker is None:
         return sentence
     before, after = sentence[: marker.start()], sentence[marker.end() :]
-    if whole_line and not before and rules.word_count(sentence) <= 2 * rules.MAX_HEADLINE_WORDS:
+    if whole_line and not before and word_count(sentence) <= 2 * rules.MAX_HEADLINE_WORDS:
         end: int | None = len(after)
     else:
         end = rules.headline_end(after, at_paragraph_end=at_end)
@@ -447,7 +448,7 @@ def _strip_tail(paragraphs: list[list[_Sentence]], record: _Record) -> None:
 
 def _strip_dateline(lead: str, record: _Record) -> str:
     found = rules.split_dateline(lead)
-    if found is None or rules.overlaps(0, len(found[0]), rules.quotation_spans(lead)):
+    if found is None or rules.overlaps(0, len(found[0]), quotation_spans(lead)):
         return lead
     dateline, agencies, rest = found
     record.remove(dateline, "dateline")

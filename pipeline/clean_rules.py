@@ -21,6 +21,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from pipeline.text import AGENCY_PATTERN, parse_agencies, quotation_spans, quotations, word_count
+
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -241,147 +243,8 @@ def glue_repairs(text: str) -> list[tuple[str, str]]:
     return [(m.group(), fixed) for m in _CANDIDATE_RE.finditer(text) if (fixed := _repair_match(m)) != m.group()]
 
 
-# --------------------------------------------------------------------------------------------------------------------
-# Sentences
-# --------------------------------------------------------------------------------------------------------------------
-
-_ABBREVIATIONS = _words(
-    "mr mrs ms dr prof sen sens rep reps gov gen lt col sgt capt cmdr adm maj st jr sr rev fr no nos vs inc corp co"
-    " ltd bros dept univ approx est fig mt ft jan feb mar apr jun jul aug sep sept oct nov dec"
-)
-# A run of sentence punctuation, closing quotes/brackets, then the space before the next sentence. A "-" may follow:
-# the corpus turned no-break spaces into hyphens ("Dublin.- The incident").
-_BOUNDARY_RE = re.compile(r"[.!?…]+[\"”’')\]-]*\s+")
-_INITIALS_RE = re.compile(r"(?:[A-Za-z]\.)+[A-Za-z]?")
-# Breaks the text lost: before a marker that always opens a unit of boilerplate (HuffPost: `...very much!"?Share this
-# slide: ...`, `https://t.co/x Share this slide:`, Al Jazeera's `@handle Source:-Al Jazeera`), and after a quotation
-# closed by a full stop and glued to the next sentence (`widely spread."Sign up here...`). Splitting there only ever
-# adds a space.
-_HARD_BREAK_RE = re.compile(r"\s*(?=Share this slide:|Source:-)|(?<=[.!][\"”])(?=[A-Z])")
-
-
-def _is_abbreviation(text: str, dot: int) -> bool:
-    word = text[:dot].rsplit(" ", 1)[-1].lstrip("(\"“‘'[")
-    return word.lower() in _ABBREVIATIONS or (len(word) == 1 and word.isalpha()) or bool(_INITIALS_RE.fullmatch(word))
-
-
-def split_sentences(paragraph: str) -> list[str]:
-    """Sentences of a normalised one-line paragraph; " ".join(result) gives the paragraph back (plus a space at a
-    hard break). Only the text before a full stop decides on a break, so removing a sentence never changes how
-    the others split: cleaning stays idempotent."""
-    sentences: list[str] = []
-    for chunk in _HARD_BREAK_RE.split(paragraph):
-        start = 0
-        for match in _BOUNDARY_RE.finditer(chunk):
-            punctuation = match.group().rstrip()
-            if punctuation.rstrip("\"”’')]-") == "." and _is_abbreviation(chunk, match.start()):
-                continue
-            sentences.append(chunk[start : match.end()].rstrip())
-            start = match.end()
-        if chunk[start:].strip():
-            sentences.append(chunk[start:].strip())
-    return [sentence for sentence in sentences if sentence]
-
-
-def word_count(text: str) -> int:
-    return len(text.split())
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Quotations: a sentence holding one is reporting, whatever else it looks like
-# --------------------------------------------------------------------------------------------------------------------
-
-_QUOTATION_RE = re.compile(r"“[^“”]*\w[^“”]*”|\"[^\"]*\w[^\"]*\"")
-_CURLY_SPAN_RE = re.compile(r"“[^“”]*”")
-# A straight quote opens after a space or bracket and before a non-space, closes after a non-space and before a space
-# or punctuation: that leaves out the corpus' stray ones (`don"t`, `"?` standing for a dash).
-# (The pattern opens with the quote itself so that the regex engine can scan for it: 6x faster.)
-_STRAIGHT_SPAN_RE = re.compile(r"\"(?<![^\s(\[]\")(?=[^\s?\"])[^\"]*?(?<=\S)\"(?=[\s.,;:!?)\]-]|$)")
-
-
-def quotations(text: str) -> list[str]:
-    return _QUOTATION_RE.findall(text)
-
-
-def quotation_spans(text: str) -> list[tuple[int, int]]:
-    """Where the quotations of a paragraph are, across sentences."""
-    return [m.span() for m in _CURLY_SPAN_RE.finditer(text)] + [m.span() for m in _STRAIGHT_SPAN_RE.finditer(text)]
-
-
 def overlaps(start: int, end: int, spans: Iterable[tuple[int, int]]) -> bool:
     return any(start < span_end and span_start < end for span_start, span_end in spans)
-
-
-# --------------------------------------------------------------------------------------------------------------------
-# Agencies
-# --------------------------------------------------------------------------------------------------------------------
-
-# Spellings (lowercased) -> the name recorded in Attribution.agencies.
-_AGENCIES = {
-    "reuters": "Reuters",
-    "reuters health": "Reuters",
-    "thomson reuters": "Reuters",
-    "ap": "AP",
-    "associated press": "AP",
-    "the associated press": "AP",
-    "afp": "AFP",
-    "agence france-presse": "AFP",
-    "agence france presse": "AFP",
-    "dpa": "dpa",
-    "kna": "KNA",
-    "epd": "epd",
-    "sid": "SID",
-    "xinhua": "Xinhua",
-    "tass": "TASS",
-    "itar-tass": "TASS",
-    "interfax": "Interfax",
-    "ria novosti": "RIA Novosti",
-    "bloomberg": "Bloomberg",
-    "upi": "UPI",
-    "efe": "EFE",
-    "ansa": "ANSA",
-    "kyodo": "Kyodo",
-    "yonhap": "Yonhap",
-    "anadolu": "Anadolu",
-    "ani": "ANI",
-    "pti": "PTI",
-    "ians": "IANS",
-    "agencies": "agencies",
-    "other agencies": "agencies",
-    "other news agencies": "agencies",
-    "news agencies": "agencies",
-    "wire services": "agencies",
-    "wires": "agencies",
-    "al jazeera": "Al Jazeera",
-    "aljazeera": "Al Jazeera",
-    "al jazeera news": "Al Jazeera",
-    "cnn": "CNN",
-    "bbc": "BBC",
-}
-# Outlets that credit themselves ("Source: Al Jazeera", "(CNN)"): named, but the story is not wire copy.
-_OWN_REPORTING = frozenset({"Al Jazeera", "CNN", "BBC"})
-_AGENCY_SEPARATORS_RE = re.compile(r"\s*(?:,|;|&|/|\band\b)\s*")
-_AGENCY_SUFFIX_RE = re.compile(r"\s+news agency$|\s+agency$")
-_AGENCY_PATTERN = "|".join(sorted((re.escape(name) for name in _AGENCIES), key=len, reverse=True))
-
-
-def parse_agencies(credit: str) -> tuple[str, ...] | None:
-    """("AFP", "dpa") for "AFP, dpa"; None when any part is not a known agency (then it is not a credit line)."""
-    names: list[str] = []
-    for part in _AGENCY_SEPARATORS_RE.split(credit.strip(" .-–—()")):
-        key = _AGENCY_SUFFIX_RE.sub("", part.strip(" .-–—()").lower().replace("-", " ").replace("  ", " "))
-        key = key.replace("agence france presse", "agence france-presse").replace("itar tass", "itar-tass")
-        if not key:
-            continue
-        if key not in _AGENCIES:
-            return None
-        if _AGENCIES[key] not in names:
-            names.append(_AGENCIES[key])
-    return tuple(names) or None
-
-
-def is_wire(agencies: Iterable[str]) -> bool:
-    return any(name not in _OWN_REPORTING for name in agencies)
 
 
 # --------------------------------------------------------------------------------------------------------------------
@@ -545,7 +408,7 @@ RULES: tuple[Rule, ...] = (
     # Agency credits (each also names the agencies for Attribution).
     _credit(r"\(?\s*With (?:inputs?|reporting|additional reporting) from (?P<a>[^()]{2,80}?)\s*\)?\.?"),
     _credit(r"Source\s*:[\s-]*(?P<a>[^:/]{2,60}?)[\s.-]*"),
-    _credit(rf"[-–—\s]*\(?(?P<a>(?:{_AGENCY_PATTERN})(?:\s*[,/&]\s*(?:{_AGENCY_PATTERN}))*)\)?[\s.-]*"),
+    _credit(rf"[-–—\s]*\(?(?P<a>(?:{AGENCY_PATTERN})(?:\s*[,/&]\s*(?:{AGENCY_PATTERN}))*)\)?[\s.-]*"),
     _credit(r"[a-z]{1,5}(?:/[a-z]{1,5})+[\s-]*\((?P<a>[^()]{2,60})\)[\s.-]*", flags=0),
     _credit(r"Includ(?:ing|es)[\s-]+(?:material|reporting|information)[\s-]+from[\s-]+(?P<a>[^.]{2,60})\."),
     _credit(

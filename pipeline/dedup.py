@@ -53,6 +53,7 @@ from pipeline import encoder as enc
 from pipeline import similarity as sim
 from pipeline.errors import CorrectionRefused
 from pipeline.models import CleanedArticle, DedupInfo, DedupLevel, HeadVector, WireAction
+from pipeline.text import first_sentence, quoted_passages
 from pipeline.versions import Decision, Seen, decide
 
 _RANK = {DedupLevel.EXACT: 3, DedupLevel.NEAR: 2, DedupLevel.REWRITE: 1, DedupLevel.UNIQUE: 0, DedupLevel.EDITOR: 0}
@@ -325,7 +326,7 @@ def _text(article: CleanedArticle) -> str:
 
 def head_text(title: str, text: str) -> str:
     """What the sentence vector is of: the headline and the first sentence, the development reported."""
-    return f"{title}. {sim.first_sentence(text)}"
+    return f"{title}. {first_sentence(text)}"
 
 
 def _head_sha1(text: str, max_tokens: int) -> str:
@@ -535,7 +536,7 @@ class Deduplicator:
         text = _text(article)
         toks = sim.words(text)
         sh = sim.shingles(toks, c.shingle_size)
-        quotes = [(q, _u32(sim.quote_grams(q, c.quote_min_words))) for q in sim.quotes(text, c.quote_min_words)]
+        quotes = [(q, _u32(sim.quote_grams(q, c.quote_min_words))) for q in quoted_passages(text, c.quote_min_words)]
         qkeys: set[int] = set()
         per_quote: list[sim.U64] = []
         for q, _ in quotes:

@@ -39,6 +39,7 @@ from itertools import pairwise
 import pycountry
 
 from pipeline.models import Entity
+from pipeline.text import AGENCY_SPELLINGS
 
 # Labels users filter on. Dropped: dates, times, numbers, money, percentages, quantities, ordinals (not
 # "entities of interest"); WORK_OF_ART, PRODUCT and LANGUAGE because the small model's output for them on
@@ -109,36 +110,6 @@ GENERIC_ORG_WORDS = frozenset(
     }
 )
 
-# News agencies: "(Reuters)", "/TASS/" right in a dateline credit the agency, they are not about it.
-AGENCIES = frozenset(
-    {
-        "reuters",
-        "ap",
-        "afp",
-        "cnn",
-        "tass",
-        "xinhua",
-        "dpa",
-        "ani",
-        "pti",
-        "ians",
-        "bloomberg",
-        "upi",
-        "efe",
-        "ansa",
-        "kyodo",
-        "yonhap",
-        "kna",
-        "aa",
-        "bbc",
-        "ria novosti",
-        "interfax",
-        "anadolu",
-        "wam",
-        "spa",
-        "irna",
-    }
-)
 
 # Words glued by a broken page ("New YearaddresscallingChina’s"): a long run of lower case running into a
 # capital. Six letters keeps real camel-case names ("McDonald", "YouTube", "WhatsApp", "BlackRock",
@@ -632,7 +603,7 @@ def _is_attribution(m: Mention, name: str) -> bool:
     """ "(Reuters)", "/TASS/", "(AFP/Reuters)": a credit, not a mention of the agency."""
     before = m.prefix.rstrip()[-1:]
     after = m.suffix.lstrip()[:1]
-    is_agency = all(fold(part) in AGENCIES for part in name.split("/"))
+    is_agency = all(fold(part) in AGENCY_SPELLINGS for part in name.split("/"))
     return is_agency and ((before == "(" and after == ")") or (before == "/" and after == "/"))
 
 

@@ -46,6 +46,7 @@ from datetime import UTC, datetime
 
 from pipeline import clean_rules as rules
 from pipeline.models import Block, BlockKind, CleanedArticle, RemovedLine, normalise_for_id
+from pipeline.text import quotation_spans, split_sentences, word_count
 
 RULE = "learned_repeat"
 # How often the dedup agent calls `LineMemory.evict`: it reads the whole table, and forgetting works in days, so
@@ -216,11 +217,11 @@ def _units(article: CleanedArticle, config: LearnedConfig) -> list[_Unit]:
     units: list[_Unit] = []
     for index, block in enumerate(article.blocks):
         text = block.text
-        if rules.word_count(text) <= config.max_words:
+        if word_count(text) <= config.max_words:
             units.append(_Unit(index, -1, 0, len(text), text, _eligible(text, never, config, quoted=False)))
             continue
-        spans = rules.quotation_spans(text)
-        sentences = rules.split_sentences(text)
+        spans = quotation_spans(text)
+        sentences = split_sentences(text)
         position = 0
         edge = config.edge_sentences
         for i, sentence in enumerate(sentences):
@@ -235,7 +236,7 @@ def _units(article: CleanedArticle, config: LearnedConfig) -> list[_Unit]:
 
 
 def _eligible(text: str, never: set[str], config: LearnedConfig, *, quoted: bool) -> bool:
-    words = rules.word_count(text)
+    words = word_count(text)
     return (
         words <= config.max_words
         and not quoted
@@ -269,7 +270,7 @@ def strip_learned(article: CleanedArticle, memory: LineMemory) -> CleanedArticle
             else:
                 blocks.append(block)
             continue
-        count = len(rules.split_sentences(block.text))
+        count = len(split_sentences(block.text))
         head = _run(own, learned, range(count))
         tail = _run(own[::-1], learned, range(count - 1, -1, -1))
         if head + tail == 0 or head + tail >= count:  # nothing learned at an end, or nothing but learned lines

@@ -137,7 +137,7 @@ class Settings(BaseSettings):
     # 64 articles per bulk request: NER batches well at this size and a bulk of 64 × ~5 KB stays far below
     # Elasticsearch's 100 MB http.max_content_length.
     batch_size: int = 64
-    # Messages read ahead per topic before fetching pauses (see pipeline/app.py for why not smaller).
+    # Messages read ahead per topic before fetching pauses (see connectors/app.py for why not smaller).
     stream_buffer: int = 4096
     # An article waits at most this long, from its arrival, for its batch to fill (faust_fixes.take_batches):
     # a lone article is searchable within ~1 s. 0.25 s, not 0.5: Faust's take, used before, ticked every

@@ -17,6 +17,8 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from pipeline.text import first_sentence
+
 U64 = npt.NDArray[np.uint64]
 U32 = npt.NDArray[np.uint32]
 F16 = npt.NDArray[np.float16]
@@ -25,7 +27,6 @@ _WORD = re.compile(r"\w+")
 # Typographic and ASCII quote marks; single quotes are left alone on purpose: they are apostrophes far more
 # often than quote marks, and English news uses them for quotes mostly in headlines (“‘spy’ balloons”).
 _QUOTE = re.compile(r"[“”„‟\"«»]")
-_QUOTE_SPAN = re.compile(r"[“\"«]([^“”\"«»]{10,1500}?)[”\"»]")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
 _CAP_TOKEN = re.compile(r"[A-Z][\w’'\-]*")
 _POSSESSIVE = re.compile(r"[’']s$")
@@ -144,17 +145,6 @@ def containment_estimate(jaccard: float, n_small: int, n_large: int) -> float:
 
 def hash32(text: str) -> int:
     return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=4).digest(), "little")
-
-
-def quotes(text: str, min_words: int) -> list[str]:
-    """Spans between quote marks with at least `min_words` words, as written (for evidence)."""
-    text = unicodedata.normalize("NFKC", text)
-    found = []
-    for m in _QUOTE_SPAN.finditer(text):
-        span = m.group(1).strip(" ,.;:")
-        if len(_WORD.findall(span)) >= min_words:
-            found.append(span)
-    return found
 
 
 def quote_grams(quote: str, k: int) -> set[int]:
@@ -285,17 +275,10 @@ _STOPWORDS_TEXT = """the a an of and to in on for is that was with as by at it f
 _STOPWORDS = frozenset(_STOPWORDS_TEXT.split())
 
 
-_SENTENCE_END = re.compile(r"(?<=[.!?])[”\"’']?\s+(?=[A-Z“\"‘'])")
-
-
 def head_words(title: str, text: str, max_words: int) -> set[str]:
     """Content words of the headline and the first sentence: the development the article reports. Two reports
     of one development share its actor, act and object here; an explainer or a reaction piece leads elsewhere."""
     return {w for w in lead_words(f"{title}\n{first_sentence(text)}", max_words) if len(w) > 1}
-
-
-def first_sentence(text: str) -> str:
-    return _SENTENCE_END.split(text.strip(), maxsplit=1)[0] if text.strip() else ""
 
 
 # Explainers, analysis, opinion, Q&A, timelines and live pages are articles ABOUT a development, not reports of

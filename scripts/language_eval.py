@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 
 from connectors.corpus import load_news_articles
 from pipeline import language
-from pipeline.clean_rules import split_sentences
+from pipeline.text import split_sentences
 
 FIRST_SENTENCE_WORDS = 6  # datelines ("TEL AVIV, February 9.", "BONN /Germany/, February 16.") have 3-5 words
 

@@ -113,7 +113,11 @@ class WorkerProcess:
         env = {**os.environ, **settings_env(self.settings)}
         with self.log.open("ab") as fh:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "pipeline.cli", "worker"], cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT
+                [sys.executable, "-m", "connectors.cli", "worker"],
+                cwd=ROOT,
+                env=env,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
             )
 
     def stop(self) -> int:

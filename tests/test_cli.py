@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
+from connectors.cli import main
 from connectors.runner import wait_for_outcomes
-from pipeline.cli import main
 from pipeline.models import utcnow
 from pipeline.settings import Settings
 from tests.conftest import SEEDS, WorkerProcess, settings_env

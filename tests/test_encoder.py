@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from connectors.cli import main
 from pipeline import encoder
-from pipeline.cli import main
 
 
 @pytest.fixture(scope="module")

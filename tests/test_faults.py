@@ -206,7 +206,7 @@ def test_sigterm_while_the_broker_is_gone_stops_promptly(
 ) -> None:
     # `docker stop` or Ctrl-C during a broker outage: nothing can be committed, so the worker should stop at
     # once (what it has not committed is read again after a restart). It used to hang: 61 s with nothing in
-    # flight (aiokafka's fetcher let a CancelledError out of its retry back-off, pipeline/faust_fixes.py), and
+    # flight (aiokafka's fetcher let a CancelledError out of its retry back-off, connectors/faust_fixes.py), and
     # with articles in flight until the broker was back (Faust waits for them to be acknowledged).
     write_articles(tmp_path / "in", 40, offset=2840)
     ids = produce(backend, tmp_path / "in")

@@ -367,7 +367,9 @@ def test_run_polls_feeds_in_the_background(tmp_path: Path, site: Site) -> None:
     env = {**os.environ, **settings_env(settings)}
     args = ["run", "--seeds", str(tmp_path / "no-seeds"), "--inbox", str(tmp_path / "inbox")]
     with log.open("wb") as fh:
-        proc = subprocess.Popen([sys.executable, "-m", "pipeline.cli", *args], cwd=ROOT, env=env, stdout=fh, stderr=fh)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "connectors.cli", *args], cwd=ROOT, env=env, stdout=fh, stderr=fh
+        )
     try:
         guid_id = {n: article_id_for(guid=f"urn:site:r{n}", url=None, source=None, title=None, text="") for n in "12"}
         wait_doc(settings, guid_id["1"], proc, log)
@@ -400,7 +402,7 @@ def test_run_once_polls_each_feed_once_and_shows_what_was_indexed(tmp_path: Path
     env = {**os.environ, **settings_env(settings), "COLUMNS": "200"}
     args = ["run", "--once", "--seeds", str(tmp_path / "no-seeds"), "--inbox", str(tmp_path / "inbox")]
     done = subprocess.run(
-        [sys.executable, "-m", "pipeline.cli", *args], cwd=ROOT, env=env, capture_output=True, timeout=300
+        [sys.executable, "-m", "connectors.cli", *args], cwd=ROOT, env=env, capture_output=True, timeout=300
     )
     output = (done.stdout + done.stderr).decode()
     assert done.returncode == 0, output
@@ -425,8 +427,8 @@ def wait_doc(settings: Settings, article_id: str, proc: subprocess.Popen[bytes],
 def test_feeds_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    from pipeline import cli as cli_module
-    from pipeline.cli import main
+    from connectors import cli as cli_module
+    from connectors.cli import main
 
     monkeypatch.setattr(cli_module.out, "width", 250)  # the whole table on one line per feed
 
@@ -458,8 +460,8 @@ def test_feeds_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 def test_feeds_poll_once_command(settings: Settings, site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    from pipeline import cli as cli_module
-    from pipeline.cli import main
+    from connectors import cli as cli_module
+    from connectors.cli import main
 
     monkeypatch.setattr(cli_module.out, "width", 250)
     site.add("/rss.xml", make_item("c1"))

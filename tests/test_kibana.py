@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from connectors.cli import main
 from connectors.kibana import KibanaError, import_saved_objects, load_saved_objects
 from pipeline.alerts import ALERT_MAPPING
-from pipeline.cli import main
 from pipeline.index import ARTICLE_MAPPING
 from pipeline.settings import Settings
 from tests.conftest import ROOT, free_port

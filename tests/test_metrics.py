@@ -140,13 +140,13 @@ def record(msg: str, *args: object, exc: bool = False) -> logging.LogRecord:
             import sys
 
             exc_info = sys.exc_info()
-    return logging.LogRecord("pipeline.app", logging.WARNING, __file__, 1, msg, args, exc_info)
+    return logging.LogRecord("connectors.app", logging.WARNING, __file__, 1, msg, args, exc_info)
 
 
 def test_json_log_lines() -> None:
     line = JsonFormatter().format(record('dead-lettered %s: "%s"', "a[/]b.txt", "bad\nfile"))
     entry = json.loads(line)
-    assert entry["level"] == "WARNING" and entry["logger"] == "pipeline.app"
+    assert entry["level"] == "WARNING" and entry["logger"] == "connectors.app"
     assert entry["message"] == 'dead-lettered a[/]b.txt: "bad\nfile"'
     assert entry["time"].endswith("+00:00") and "\n" not in line  # one line per record, whatever the message
     assert "ValueError: boom" in json.loads(JsonFormatter().format(record("x", exc=True)))["exc_info"]

@@ -1,4 +1,4 @@
-"""NER in a child process (pipeline/ner_process.py): same entities as in process, a dead child is replaced, and
+"""NER in a child process (connectors/ner_process.py): same entities as in process, a dead child is replaced, and
 the child does not outlive a worker killed with -9."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from connectors.ner_process import NerProcess
 from pipeline.enrich import enrich
 from pipeline.models import DedupedArticle
-from pipeline.ner_process import NerProcess
 from tests.factories import cleaned, deduped
 
 TEXT = "Antony Blinken met Liu Jianchao in Washington on Tuesday, the State Department said."
@@ -80,7 +80,7 @@ def test_the_child_dies_with_a_worker_killed_with_minus_9() -> None:
         [
             sys.executable,
             "-c",
-            "from pipeline.ner_process import NerProcess; import time; n = NerProcess(); n.start();"
+            "from connectors.ner_process import NerProcess; import time; n = NerProcess(); n.start();"
             " print(n.pid, flush=True); time.sleep(60)",
         ],
         stdout=subprocess.PIPE,

@@ -10,9 +10,9 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
+from connectors.cli import main
 from connectors.producer import Summary
 from connectors.progress import PROGRESS_FROM, send_with_progress
-from pipeline.cli import main
 from pipeline.settings import Settings
 from tests.conftest import settings_env
 

@@ -13,10 +13,10 @@ import pytest
 from click.testing import CliRunner
 from elasticsearch import ApiError
 
+from connectors.cli import main
 from connectors.elastic import ROLLOVER, SearchSink, ilm_available, setup_indices, sync_client
 from connectors.search import SearchFilters, parse_since, search_articles
 from pipeline.alerts import ALERT_MAPPING
-from pipeline.cli import main
 from pipeline.index import first_index, index_action, to_document
 from pipeline.models import DedupLevel, EnrichedArticle, Entity, Tag
 from pipeline.settings import Settings

@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from faust.types.auth import AuthProtocol
 from pydantic import ValidationError
 
+from connectors.cli import main
 from connectors.security import faust_credentials, kafka_kwargs, search_kwargs
-from pipeline.cli import main
 from pipeline.settings import Settings, redact_url
 from tests.conftest import settings_env
 

@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 
 from connectors import servers
+from connectors.cli import main
 from connectors.status import EXIT_SERVER_DOWN
-from pipeline.cli import main
 from pipeline.settings import Settings
 from tests.conftest import settings_env
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from connectors.cli import main
 from connectors.worker import wait_for_broker
-from pipeline.cli import main
 from pipeline.settings import Settings
 from tests.conftest import SEEDS, free_port
 

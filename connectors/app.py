@@ -20,22 +20,22 @@ from typing import Any
 import faust
 import mode
 
+from connectors import faust_fixes
 from connectors.alerter import Alerter, load_rules
 from connectors.corrections import append_labels, labels_path
 from connectors.elastic import SearchSink, stored_entities
 from connectors.metrics import Metrics, consumer_lags
+from connectors.ner_process import NerProcess
 from connectors.security import faust_credentials
-from pipeline import batch, corrections, faust_fixes
+from pipeline import batch, corrections
 from pipeline import encoder as enc
-from pipeline.clean import clean
-from pipeline.dedup import DedupConfig, Deduplicator, dedup, head_vector
+from pipeline.dedup import DedupConfig, Deduplicator
 from pipeline.errors import CorrectionRefused
 from pipeline.fate import dead_letter, headers, outcome_id
 from pipeline.index import outcome_actions
 from pipeline.learned import EVICT_INTERVAL_S as LEARNED_EVICT_INTERVAL_S
-from pipeline.learned import LearnedConfig, LineMemory, strip_learned
+from pipeline.learned import LearnedConfig, LineMemory
 from pipeline.models import (
-    CleanedArticle,
     Correction,
     DeadLetter,
     DedupedArticle,
@@ -43,12 +43,10 @@ from pipeline.models import (
     EnrichedArticle,
     Outcome,
     OutcomeKind,
-    RawArticle,
-    StoryUpdate,
     utcnow,
 )
-from pipeline.ner_process import NerProcess
 from pipeline.settings import Settings
+from pipeline.steps import clean_step, dedup_step
 
 log = logging.getLogger(__name__)
 # faust's annotations say noack_take() yields values, but it yields events (value + message to ack); the
@@ -125,7 +123,7 @@ class Wiring:
         self._last_learned_eviction = time.monotonic()
         self.sink = SearchSink(settings)
         self._deduplicator: Deduplicator | None = None
-        # NER in a child process of its own (see pipeline/ner_process.py for why and how it is looked after).
+        # NER in a child process of its own (see connectors/ner_process.py for why and how it is looked after).
         self.ner = NerProcess()
         # Clean and the head vector (~35 ms of CPU per article, most of it numpy, which releases the GIL) run in
         # a thread of their own too. On the event loop they starved the other agents under a backlog: the loop
@@ -237,7 +235,7 @@ class Wiring:
             payload: bytes = event.value
             try:
                 loop = asyncio.get_running_loop()
-                cleaned = await loop.run_in_executor(self._clean_thread, clean_with_vector, payload)
+                cleaned = await loop.run_in_executor(self._clean_thread, clean_step, payload)
             except Exception as exc:
                 await self._event_failed(event, exc, stage="clean")
                 self.metrics.stage("clean", failed=1)
@@ -250,24 +248,14 @@ class Wiring:
         async for event in stream.noack().events():
             payload: bytes = event.value
             try:
-                article = CleanedArticle.model_validate_json(payload)
-                if self.settings.learned_lines and not article.wire.is_kill:
-                    # Here, not in the clean stage: this is the one place that sees every article of a source
-                    # in order (`cleaned` has one partition, so one table can hold per-source counts). The
-                    # stripped article is what dedup compares and what goes on to the index.
-                    article = strip_learned(article, self.learned)
-                result = dedup(article, self.deduplicator())
-                out = DedupedArticle(
-                    article=article.model_copy(update={"head_vector": None}),  # dedup's alone: 1 KB less per message
-                    dedup=result.info,
-                    story_updates=tuple(StoryUpdate(article_id=a, dedup=d) for a, d in result.updates),
-                    action=result.action,
-                )
+                learned = self.learned if self.settings.learned_lines else None
+                out = dedup_step(payload, self.deduplicator(), learned)
             except Exception as exc:
                 await self._event_failed(event, exc, stage="dedup")
                 self.metrics.stage("dedup", failed=1)
             else:
-                await self.deduped_topic.send(key=article.article_id.encode(), value=out.model_dump_json().encode())
+                key = out.article.article_id.encode()
+                await self.deduped_topic.send(key=key, value=out.model_dump_json().encode())
                 self.metrics.stage("dedup", processed=1)
             self._maybe_evict()
             await stream.ack(event)
@@ -397,15 +385,6 @@ class Wiring:
             self.metrics.stage("alerts", processed=len(events))
             for event in events:
                 await stream.ack(event)
-
-
-def clean_with_vector(payload: bytes) -> CleanedArticle:
-    """The clean agent's work on one raw message: parse, clean, and the head vector dedup compares. The vector
-    is computed here, not in dedup: this stage is spread over every worker, the dedup stream is one."""
-    cleaned = clean(RawArticle.model_validate_json(payload))
-    if cleaned.wire.is_kill:
-        return cleaned  # nothing to compare: dedup only takes it out of the window
-    return cleaned.model_copy(update={"head_vector": head_vector(cleaned, enc.load())})
 
 
 def _history(event: Any) -> list[tuple[str, bytes]]:
