@@ -64,7 +64,10 @@ def alerting(backend: Settings, webhook: Stub, tmp_path_factory: pytest.TempPath
             "web_port": free_port(),
             "metrics_port": free_port(),
             "data_dir": tmp,
-            **{f"topic_{t}": f"{prefix}-{t}" for t in ("raw", "cleaned", "deduped", "dlq", "stories", "alerts", "corrections")},
+            **{
+                f"topic_{t}": f"{prefix}-{t}"
+                for t in ("raw", "cleaned", "deduped", "dlq", "stories", "alerts", "corrections")
+            },
             "index_name": f"{prefix}-articles",
             "outcomes_index": f"{prefix}-outcomes",
             "alerts_index": f"{prefix}-alerts",

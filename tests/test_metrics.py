@@ -202,7 +202,10 @@ def test_worker_serves_metrics_health_and_readiness(backend: Settings, tmp_path:
             "web_port": free_port(),
             "metrics_port": free_port(),
             "log_format": log_format,
-            **{f"topic_{t}": f"{prefix}-{t}" for t in ("raw", "cleaned", "deduped", "dlq", "stories", "alerts", "corrections")},
+            **{
+                f"topic_{t}": f"{prefix}-{t}"
+                for t in ("raw", "cleaned", "deduped", "dlq", "stories", "alerts", "corrections")
+            },
             **{i: f"{prefix}-{i}" for i in ("index_name", "outcomes_index", "alerts_index", "workers_index")},
         }
     )
