@@ -5,6 +5,8 @@ COPY pyproject.toml README.md ./
 COPY requirements ./requirements
 COPY pipeline ./pipeline
 COPY connectors ./connectors
+# src/wiredesk/ links the two folders above into the one package namespace they install under.
+COPY src ./src
 COPY seeds ./seeds
 # The default alert rules; docker-compose.yml mounts ./alerts.yml over this file (read-only) so rules change
 # without a rebuild.

@@ -10,11 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bench import corpus
-from connectors.corpus import NewsArticle
-from pipeline.clean import clean
-from pipeline.dedup import Deduplicator, dedup
-from pipeline.errors import InvalidInput
-from pipeline.models import DedupLevel
+from wiredesk.connectors.corpus import NewsArticle
+from wiredesk.pipeline.clean import clean
+from wiredesk.pipeline.dedup import Deduplicator, dedup
+from wiredesk.pipeline.errors import InvalidInput
+from wiredesk.pipeline.models import DedupLevel
 
 
 def distinct_stories(articles: Sequence[NewsArticle], n: int) -> list[NewsArticle]:

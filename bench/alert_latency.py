@@ -32,12 +32,12 @@ from bench.driver import STALL_S, Stalled, start_process, tail
 from bench.progress import Progress
 from bench.servers import LocalServers
 from bench.stats import latency_summary, percentile
-from connectors.alert_sinks import read_new
-from connectors.corpus import NewsArticle
-from connectors.elastic import sync_client
-from connectors.runner import stop_worker
-from pipeline.alerts import Alert
-from pipeline.settings import Settings
+from wiredesk.connectors.alert_sinks import read_new
+from wiredesk.connectors.corpus import NewsArticle
+from wiredesk.connectors.elastic import sync_client
+from wiredesk.connectors.runner import stop_worker
+from wiredesk.pipeline.alerts import Alert
+from wiredesk.pipeline.settings import Settings
 
 RULE = "bench-every-story"
 RULES_YML = f"""# Written by the bench (bench/alert_latency.py): one rule that matches every new story.
@@ -112,8 +112,10 @@ def run_alert_latency(
     run = LocalServers(settings, srv.pid)
     alerts = _AlertsFile(work / "alerts.jsonl")
     worker_log, watcher_log = logs / "alert-latency-worker.log", logs / "alert-latency-watcher.log"
-    worker = start_process([sys.executable, "-m", "connectors.cli", "worker"], run, worker_log)
-    watcher = start_process([sys.executable, "-m", "connectors.cli", "produce", "--watch", str(drop)], run, watcher_log)
+    worker = start_process([sys.executable, "-m", "wiredesk.connectors.cli", "worker"], run, worker_log)
+    watcher = start_process(
+        [sys.executable, "-m", "wiredesk.connectors.cli", "produce", "--watch", str(drop)], run, watcher_log
+    )
 
     def alive() -> None:
         for proc, log, what in ((worker, worker_log, "worker"), (watcher, watcher_log, "drop-folder watcher")):

@@ -9,8 +9,8 @@ import random
 from collections.abc import Sequence
 from pathlib import Path
 
-from connectors.corpus import NewsArticle, load_news_articles
-from pipeline.models import Block, CleanedArticle, RawArticle, WireMeta, article_id_for
+from wiredesk.connectors.corpus import NewsArticle, load_news_articles
+from wiredesk.pipeline.models import Block, CleanedArticle, RawArticle, WireMeta, article_id_for
 
 # Synthetic copies of an article replace this fraction of its words, in turn: 0 is an exact copy under a new
 # URL (dedup: exact), 3% and 8% are what outlets do to wire copy (near), 20% is a heavy rewrite that may or may

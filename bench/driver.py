@@ -13,8 +13,8 @@ from elasticsearch import Elasticsearch
 
 from bench.progress import Progress
 from bench.servers import ROOT, LocalServers
-from connectors.producer import send_paths
-from pipeline.settings import Settings
+from wiredesk.connectors.producer import send_paths
+from wiredesk.pipeline.settings import Settings
 
 # A run whose completed count has not moved for this long is stuck (a dead or wedged worker): stop it and
 # report, rather than hang the bench.

@@ -28,9 +28,9 @@ from bench.paced import run_paced
 from bench.progress import Progress
 from bench.servers import LocalServers
 from bench.stats import latency_summary
-from connectors.elastic import sync_client
-from connectors.runner import stop_worker
-from connectors.security import kafka_kwargs
+from wiredesk.connectors.elastic import sync_client
+from wiredesk.connectors.runner import stop_worker
+from wiredesk.connectors.security import kafka_kwargs
 
 
 def _throughput(t0: float, t_end: float, done_at: Sequence[float]) -> dict[str, float]:
@@ -72,7 +72,7 @@ def run_wiredesk(
     s = srv.settings
     es = sync_client(s)
     log = logs / "wiredesk-worker.log"
-    proc = start_process([sys.executable, "-m", "connectors.cli", "worker"], srv, log)
+    proc = start_process([sys.executable, "-m", "wiredesk.connectors.cli", "worker"], srv, log)
     try:
         progress.say("  starting the worker and waiting for a warm-up article")
         t_start = time.monotonic()

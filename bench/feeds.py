@@ -13,9 +13,9 @@ from typing import Any
 from bench.feedsite import Item, Site, serve
 from bench.progress import Progress
 from bench.servers import LocalServers
-from connectors.corpus import NewsArticle
-from connectors.feeds import FeedConfig, FeedPoller, PollResult, extract_page, save_feeds
-from connectors.producer import ArticleProducer
+from wiredesk.connectors.corpus import NewsArticle
+from wiredesk.connectors.feeds import FeedConfig, FeedPoller, PollResult, extract_page, save_feeds
+from wiredesk.connectors.producer import ArticleProducer
 
 # (name, fetch pages, page latency in s). The local site answers in ~1 ms; a remote news site takes 50-500 ms
 # per page, and 100 ms shows how far the page-fetch threads (WIREDESK_FEED_PAGE_WORKERS) overlap that wait.

@@ -7,7 +7,7 @@ import json
 import time
 from pathlib import Path
 
-from connectors.formats import parse_document
+from wiredesk.connectors.formats import parse_document
 
 SAMPLES = Path(__file__).resolve().parent.parent / "tests" / "data" / "samples"
 # Enough repetitions that one run takes ~0.5 s per sample: the per-document figure is then stable to a few %.

@@ -10,9 +10,9 @@ from typing import Any
 
 from elasticsearch import Elasticsearch, helpers
 
-from connectors.security import kafka_kwargs, search_kwargs
-from pipeline.index import ARTICLE_MAPPING
-from pipeline.settings import Settings
+from wiredesk.connectors.security import kafka_kwargs, search_kwargs
+from wiredesk.pipeline.index import ARTICLE_MAPPING
+from wiredesk.pipeline.settings import Settings
 
 LIMIT_TOPIC = "bench-limit-raw"
 

@@ -14,8 +14,8 @@ from typing import Any
 from bench import sysinfo
 from bench.baseline_logic import naive_clean
 from bench.stats import Rate
-from pipeline.enrich import enrich, load_nlp
-from pipeline.models import DedupedArticle, EnrichedArticle
+from wiredesk.pipeline.enrich import enrich, load_nlp
+from wiredesk.pipeline.models import DedupedArticle, EnrichedArticle
 
 
 def _chars(items: Sequence[DedupedArticle]) -> int:

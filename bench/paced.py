@@ -22,8 +22,8 @@ from bench.driver import Stalled, fetch, tail, ts
 from bench.progress import Progress
 from bench.servers import LocalServers
 from bench.stats import latency_summary, percentile
-from connectors.producer import ArticleProducer, expand
-from connectors.security import search_kwargs
+from wiredesk.connectors.producer import ArticleProducer, expand
+from wiredesk.connectors.security import search_kwargs
 
 
 class _Poller:

@@ -24,10 +24,10 @@ from bench import (
 from bench.plan import NER_PIPE_BATCH, Plan
 from bench.progress import Progress
 from bench.servers import local_servers
-from connectors.corpus import NewsArticle
-from pipeline.index import to_document
-from pipeline.models import DedupedArticle, DedupLevel, EnrichedArticle, utcnow
-from pipeline.settings import Settings
+from wiredesk.connectors.corpus import NewsArticle
+from wiredesk.pipeline.index import to_document
+from wiredesk.pipeline.models import DedupedArticle, DedupLevel, EnrichedArticle, utcnow
+from wiredesk.pipeline.settings import Settings
 
 
 def in_process(plan: Plan, articles: list[NewsArticle], results: dict[str, Any], progress: Progress) -> None:

@@ -45,7 +45,7 @@ def _dump(profiler: cProfile.Profile, path: str) -> None:
 
 def main() -> None:
     prefix = sys.argv[1]
-    sys.argv = ["connectors.cli", "worker"]
+    sys.argv = ["wiredesk.connectors.cli", "worker"]
     threading.Thread._bootstrap_inner = _profiled_bootstrap  # type: ignore[attr-defined]
     profiler = cProfile.Profile(time.thread_time)
 
@@ -58,7 +58,7 @@ def main() -> None:
     signal.signal(signal.SIGHUP, reset)
     profiler.enable()
     try:
-        runpy.run_module("connectors.cli", run_name="__main__", alter_sys=True)
+        runpy.run_module("wiredesk.connectors.cli", run_name="__main__", alter_sys=True)
     except SystemExit:
         pass  # the worker exits through SystemExit after SIGTERM: that is the normal end
     finally:

@@ -13,12 +13,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pipeline.dedup import Deduplicator
-from pipeline.enrich import enrich, load_nlp
-from pipeline.errors import InvalidInput
-from pipeline.index import to_document
-from pipeline.models import DedupedArticle, RawArticle, utcnow
-from pipeline.steps import clean_step, dedup_step
+from wiredesk.pipeline.dedup import Deduplicator
+from wiredesk.pipeline.enrich import enrich, load_nlp
+from wiredesk.pipeline.errors import InvalidInput
+from wiredesk.pipeline.index import to_document
+from wiredesk.pipeline.models import DedupedArticle, RawArticle, utcnow
+from wiredesk.pipeline.steps import clean_step, dedup_step
 
 Func = tuple[str, int, str]
 _ROOT = str(Path(__file__).resolve().parent.parent) + "/"

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import sysinfo
-from connectors import servers
-from connectors.worker import prepare_search
-from pipeline.settings import Settings
+from wiredesk.connectors import servers
+from wiredesk.connectors.worker import prepare_search
+from wiredesk.pipeline.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 

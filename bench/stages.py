@@ -12,14 +12,14 @@ from typing import Any
 
 from bench.progress import Progress
 from bench.stats import Rate, latency_summary
-from connectors.elastic import SearchSink
-from pipeline.batch import index_batch
-from pipeline.clean import clean
-from pipeline.dedup import Deduplicator, dedup
-from pipeline.errors import InvalidInput
-from pipeline.index import to_document
-from pipeline.models import CleanedArticle, DedupedArticle, DedupInfo, EnrichedArticle, RawArticle
-from pipeline.settings import Settings
+from wiredesk.connectors.elastic import SearchSink
+from wiredesk.pipeline.batch import index_batch
+from wiredesk.pipeline.clean import clean
+from wiredesk.pipeline.dedup import Deduplicator, dedup
+from wiredesk.pipeline.errors import InvalidInput
+from wiredesk.pipeline.index import to_document
+from wiredesk.pipeline.models import CleanedArticle, DedupedArticle, DedupInfo, EnrichedArticle, RawArticle
+from wiredesk.pipeline.settings import Settings
 
 
 @dataclass

@@ -24,8 +24,8 @@ import numpy as np
 
 from bench import sysinfo
 from bench.stats import Rate, latency_summary
-from pipeline.dedup import Deduplicator, dedup
-from pipeline.models import CleanedArticle
+from wiredesk.pipeline.dedup import Deduplicator, dedup
+from wiredesk.pipeline.models import CleanedArticle
 
 _ARRAYS = {"sig": "<u4", "q": "<u4", "qk": "<u8"}
 

@@ -13,8 +13,8 @@ from bench import profiling
 from bench.driver import produce, start_process, wait_count
 from bench.progress import Progress
 from bench.servers import LocalServers
-from connectors.elastic import sync_client
-from connectors.runner import stop_worker
+from wiredesk.connectors.elastic import sync_client
+from wiredesk.connectors.runner import stop_worker
 
 
 def profile_worker(

@@ -20,16 +20,16 @@ from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, AsyncElasticsearch, ConflictError
 from pydantic import ValidationError
 
-from connectors.retry import async_policy
-from pipeline.alerts import (
+from wiredesk.connectors.retry import async_policy
+from wiredesk.pipeline.alerts import (
     Alert,
     AlertStatus,
     Delivery,
     SinkKind,
     alert_record,
 )
-from pipeline.models import utcnow
-from pipeline.settings import Settings
+from wiredesk.pipeline.models import utcnow
+from wiredesk.pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

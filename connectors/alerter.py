@@ -36,7 +36,7 @@ from typing import Any
 from elasticsearch import ApiError, AsyncElasticsearch, BadRequestError
 from pydantic import ValidationError
 
-from connectors.alert_sinks import (
+from wiredesk.connectors.alert_sinks import (
     AlertLedger,
     JsonlSink,
     Publish,
@@ -46,9 +46,9 @@ from connectors.alert_sinks import (
     jsonl_path,
     retrying,
 )
-from connectors.retry import backoff_s
-from connectors.security import search_kwargs
-from pipeline.alerts import (
+from wiredesk.connectors.retry import backoff_s
+from wiredesk.connectors.security import search_kwargs
+from wiredesk.pipeline.alerts import (
     ALERT_SOURCE_FIELDS,
     DELIVERY_ORDER,
     Alert,
@@ -63,8 +63,8 @@ from pipeline.alerts import (
     parse_rules,
     validation_query,
 )
-from pipeline.models import DedupedArticle, WireAction, utcnow
-from pipeline.settings import Settings
+from wiredesk.pipeline.models import DedupedArticle, WireAction, utcnow
+from wiredesk.pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -20,22 +20,22 @@ from typing import Any
 import faust
 import mode
 
-from connectors import faust_fixes
-from connectors.alerter import Alerter, load_rules
-from connectors.corrections import append_labels, labels_path
-from connectors.elastic import SearchSink, stored_entities
-from connectors.metrics import Metrics, consumer_lags
-from connectors.ner_process import NerProcess
-from connectors.security import faust_credentials
-from pipeline import batch, corrections
-from pipeline import encoder as enc
-from pipeline.dedup import DedupConfig, Deduplicator
-from pipeline.errors import CorrectionRefused
-from pipeline.fate import dead_letter, headers, outcome_id
-from pipeline.index import outcome_actions
-from pipeline.learned import EVICT_INTERVAL_S as LEARNED_EVICT_INTERVAL_S
-from pipeline.learned import LearnedConfig, LineMemory
-from pipeline.models import (
+from wiredesk.connectors import faust_fixes
+from wiredesk.connectors.alerter import Alerter, load_rules
+from wiredesk.connectors.corrections import append_labels, labels_path
+from wiredesk.connectors.elastic import SearchSink, stored_entities
+from wiredesk.connectors.metrics import Metrics, consumer_lags
+from wiredesk.connectors.ner_process import NerProcess
+from wiredesk.connectors.security import faust_credentials
+from wiredesk.pipeline import batch, corrections
+from wiredesk.pipeline import encoder as enc
+from wiredesk.pipeline.dedup import DedupConfig, Deduplicator
+from wiredesk.pipeline.errors import CorrectionRefused
+from wiredesk.pipeline.fate import dead_letter, headers, outcome_id
+from wiredesk.pipeline.index import outcome_actions
+from wiredesk.pipeline.learned import EVICT_INTERVAL_S as LEARNED_EVICT_INTERVAL_S
+from wiredesk.pipeline.learned import LearnedConfig, LineMemory
+from wiredesk.pipeline.models import (
     Correction,
     DeadLetter,
     DedupedArticle,
@@ -45,8 +45,8 @@ from pipeline.models import (
     OutcomeKind,
     utcnow,
 )
-from pipeline.settings import Settings
-from pipeline.steps import clean_step, dedup_step
+from wiredesk.pipeline.settings import Settings
+from wiredesk.pipeline.steps import clean_step, dedup_step
 
 log = logging.getLogger(__name__)
 # faust's annotations say noack_take() yields values, but it yields events (value + message to ack); the

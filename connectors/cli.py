@@ -12,10 +12,10 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
-from pipeline.settings import Settings, redact_url
+from wiredesk.pipeline.settings import Settings, redact_url
 
 if TYPE_CHECKING:
-    from pipeline.models import Correction
+    from wiredesk.pipeline.models import Correction
 
 console = Console(stderr=True)
 out = Console()
@@ -53,7 +53,7 @@ class _Group(click.Group):
 @click.group(cls=_Group)
 def main() -> None:
     """wiredesk: clean, deduplicate, enrich and index news wire articles streamed through Kafka."""
-    from connectors.logs import configure_cli
+    from wiredesk.connectors.logs import configure_cli
 
     configure_cli(_settings())
 
@@ -61,7 +61,7 @@ def main() -> None:
 @main.command()
 def up() -> None:
     """Start the local Kafka + Elasticsearch servers (noida-db on 127.0.0.1) and create the topics."""
-    from connectors import servers
+    from wiredesk.connectors import servers
 
     s = _settings()
     try:
@@ -77,7 +77,7 @@ def up() -> None:
 @main.command()
 def topics() -> None:
     """Create the pipeline's topics with their partition counts on the configured broker (any Kafka)."""
-    from connectors import servers
+    from wiredesk.connectors import servers
 
     s = _settings()
     servers.create_topics(s)
@@ -88,7 +88,7 @@ def topics() -> None:
 @main.command()
 def down() -> None:
     """Stop the local servers (their data stays under the data dir)."""
-    from connectors import servers
+    from wiredesk.connectors import servers
 
     s = _settings()
     servers.down(s)
@@ -100,7 +100,7 @@ def down() -> None:
 def status(as_json: bool) -> None:
     """Servers, topic sizes and the outcome ledger: in = indexed + duplicates + dead-lettered + in flight.
     Exits 69 (EX_UNAVAILABLE) when the broker or the search server does not answer."""
-    from connectors.status import EXIT_SERVER_DOWN, collect, render
+    from wiredesk.connectors.status import EXIT_SERVER_DOWN, collect, render
 
     report = collect(_settings())
     if as_json:
@@ -122,8 +122,8 @@ def status(as_json: bool) -> None:
 )
 def produce(paths: tuple[Path, ...], watch_dir: Path | None) -> None:
     """Send article files (plain text, HTML or JSON) or folders of them to the raw topic."""
-    from connectors.producer import ArticleProducer, watch
-    from connectors.progress import send_with_progress
+    from wiredesk.connectors.producer import ArticleProducer, watch
+    from wiredesk.connectors.progress import send_with_progress
 
     s = _settings()
     if not paths and watch_dir is None:
@@ -149,9 +149,9 @@ def produce(paths: tuple[Path, ...], watch_dir: Path | None) -> None:
 def worker() -> None:
     """Run one stream-processing worker (Faust). Stop it with Ctrl-C or SIGTERM: in-flight work is finished
     or handed back, and what is done is committed."""
-    from connectors.worker import run_worker
-    from pipeline.alerts import AlertRulesError
-    from pipeline.encoder import EncoderUnavailable
+    from wiredesk.connectors.worker import run_worker
+    from wiredesk.pipeline.alerts import AlertRulesError
+    from wiredesk.pipeline.encoder import EncoderUnavailable
 
     try:
         run_worker(_settings())
@@ -185,7 +185,7 @@ def search(
     one_per_story: bool,
 ) -> None:
     """Full-text search over the indexed articles. Filters narrow it down; different filters must all hold."""
-    from connectors.search import SearchFilters, parse_since, render_hits, search_articles
+    from wiredesk.connectors.search import SearchFilters, parse_since, render_hits, search_articles
 
     try:
         since_at = parse_since(since) if since else None
@@ -222,8 +222,8 @@ def alerts() -> None:
 )
 def alerts_tail(n: int, since: str | None, follow: bool, as_json: bool, path: Path | None) -> None:
     """Show the latest alerts, then each new one as it fires (Ctrl-C stops)."""
-    from connectors.alert_sinks import alert_json, alert_line, follow_alerts, jsonl_path, read_new
-    from connectors.search import parse_since
+    from wiredesk.connectors.alert_sinks import alert_json, alert_line, follow_alerts, jsonl_path, read_new
+    from wiredesk.connectors.search import parse_since
 
     try:
         since_at = parse_since(since) if since else None
@@ -252,8 +252,8 @@ def alerts_tail(n: int, since: str | None, follow: bool, as_json: bool, path: Pa
 @click.argument("path", type=click.Path(path_type=Path, dir_okay=False), required=False)
 def alerts_check(path: Path | None) -> None:
     """Validate the rules file (default: WIREDESK_ALERT_RULES_PATH) and list its rules."""
-    from connectors.alerter import load_rules
-    from pipeline.alerts import AlertRulesError
+    from wiredesk.connectors.alerter import load_rules
+    from wiredesk.pipeline.alerts import AlertRulesError
 
     path = path or _settings().alert_rules_path
     try:
@@ -275,7 +275,7 @@ def workers() -> None:
 def workers_remove(worker_ids: tuple[str, ...]) -> None:
     """Hand a stopped worker's partitions to the others now (scaling down), instead of after its session
     expires; a running worker removed by mistake simply joins again."""
-    from connectors.liveness import remove_members
+    from wiredesk.connectors.liveness import remove_members
 
     s = _settings()
     removed = remove_members(s, s.app_id, list(worker_ids))
@@ -296,7 +296,7 @@ def story() -> None:
 
 
 def _send_correction(correction: Correction) -> None:
-    from connectors.corrections import send_correction
+    from wiredesk.connectors.corrections import send_correction
 
     send_correction(_settings(), correction)
     console.print(f"sent {correction.kind.value} correction {correction.correction_id}: the worker applies it")
@@ -308,7 +308,7 @@ def _send_correction(correction: Correction) -> None:
 @click.option("--by", default="editor", show_default=True, help="Who made the correction (in the labelled pairs).")
 def story_merge(story_a: str, story_b: str, by: str) -> None:
     """STORY_B's articles join STORY_A (story ids as `wiredesk search --json` shows them)."""
-    from pipeline.models import Correction, CorrectionKind
+    from wiredesk.pipeline.models import Correction, CorrectionKind
 
     if story_a == story_b:
         raise click.BadParameter("merging a story with itself changes nothing", param_hint="STORY_B")
@@ -320,7 +320,7 @@ def story_merge(story_a: str, story_b: str, by: str) -> None:
 @click.option("--by", default="editor", show_default=True, help="Who made the correction (in the labelled pairs).")
 def story_split(article_id: str, by: str) -> None:
     """ARTICLE_ID leaves its story and becomes a story of its own (its exact copies go with it)."""
-    from pipeline.models import Correction, CorrectionKind
+    from wiredesk.pipeline.models import Correction, CorrectionKind
 
     _send_correction(Correction(kind=CorrectionKind.SPLIT, article_id=article_id, by=by))
 
@@ -342,7 +342,7 @@ def kibana() -> None:
 )
 def kibana_import(url: str | None, folder: Path) -> None:
     """Load the saved objects into Kibana, replacing earlier versions of them."""
-    from connectors.kibana import KibanaError, import_saved_objects
+    from wiredesk.connectors.kibana import KibanaError, import_saved_objects
 
     try:
         result = import_saved_objects(url or _settings().kibana_url, folder)
@@ -363,7 +363,7 @@ def dlq_list(stage: str | None, as_json: bool) -> None:
     """Every dead letter: when, where, why."""
     from rich.table import Table
 
-    from connectors.dlq import read_letters
+    from wiredesk.connectors.dlq import read_letters
 
     table = Table("stage", "error", "article / file", "attempts", "last failure")
     n = 0
@@ -392,7 +392,7 @@ def dlq_list(stage: str | None, as_json: bool) -> None:
 def dlq_replay(stage: str | None, dry_run: bool) -> None:
     """Send dead letters back to the stage that failed them (after a fix). Safe to repeat: writes are
     idempotent, so a replayed article never becomes two documents."""
-    from connectors.dlq import replay
+    from wiredesk.connectors.dlq import replay
 
     counts = replay(_settings(), stage=stage, dry_run=dry_run)
     verb = "would replay" if dry_run else "replayed"
@@ -407,7 +407,7 @@ def feeds() -> None:
 
 
 def _load_feeds(s: Settings) -> list[Any]:
-    from connectors.feeds import FeedsFileError, load_feeds
+    from wiredesk.connectors.feeds import FeedsFileError, load_feeds
 
     try:
         return load_feeds(s.feeds_path)
@@ -424,7 +424,7 @@ def feeds_add(url: str, interval: float, source: str | None, no_pages: bool) -> 
     """Add a feed, or change the settings of one already listed."""
     from pydantic import ValidationError
 
-    from connectors.feeds import FeedConfig, save_feeds
+    from wiredesk.connectors.feeds import FeedConfig, save_feeds
 
     s = _settings()
     try:
@@ -441,7 +441,7 @@ def feeds_add(url: str, interval: float, source: str | None, no_pages: bool) -> 
 @click.argument("url")
 def feeds_remove(url: str) -> None:
     """Stop polling a feed (what it sent stays indexed; adding it again resends nothing)."""
-    from connectors.feeds import FeedState, save_feeds, state_path
+    from wiredesk.connectors.feeds import FeedState, save_feeds, state_path
 
     s = _settings()
     current = _load_feeds(s)
@@ -462,7 +462,7 @@ def feeds_list() -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from connectors.feeds import statuses
+    from wiredesk.connectors.feeds import statuses
 
     s = _settings()
     listed = _load_feeds(s)
@@ -494,8 +494,8 @@ def feeds_poll(once: bool) -> None:
     """Poll the feeds, each at its interval (Ctrl-C stops), and send their new entries to the raw topic."""
     import threading
 
-    from connectors.feeds import FeedPoller
-    from connectors.producer import ArticleProducer
+    from wiredesk.connectors.feeds import FeedPoller
+    from wiredesk.connectors.producer import ArticleProducer
 
     s = _settings()
     if not _load_feeds(s):
@@ -520,7 +520,7 @@ def feeds_poll(once: bool) -> None:
 def run(once: bool, seeds_dir: Path, inbox_dir: Path, timeout: float) -> None:
     """Everything on the local servers: start them and a worker, ingest the seeds, show what was indexed,
     then keep watching the inbox folder."""
-    from connectors.runner import run_local
+    from wiredesk.connectors.runner import run_local
 
     sys.exit(
         run_local(

@@ -11,8 +11,8 @@ from typing import Any
 
 from kafka import KafkaProducer
 
-from pipeline.models import Correction
-from pipeline.settings import Settings
+from wiredesk.pipeline.models import Correction
+from wiredesk.pipeline.settings import Settings
 
 
 def send_correction(settings: Settings, correction: Correction) -> None:

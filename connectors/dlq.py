@@ -12,12 +12,12 @@ from pathlib import Path
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from pydantic import ValidationError
 
-from connectors.files import read_articles
-from connectors.security import kafka_kwargs
-from pipeline.errors import InvalidInput
-from pipeline.fate import payload_bytes
-from pipeline.models import DeadLetter, RawArticle
-from pipeline.settings import Settings
+from wiredesk.connectors.files import read_articles
+from wiredesk.connectors.security import kafka_kwargs
+from wiredesk.pipeline.errors import InvalidInput
+from wiredesk.pipeline.fate import payload_bytes
+from wiredesk.pipeline.models import DeadLetter, RawArticle
+from wiredesk.pipeline.settings import Settings
 
 
 @dataclass(frozen=True)

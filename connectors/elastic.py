@@ -11,11 +11,11 @@ from elastic_transport import ConnectionError as TransportConnectionError
 from elastic_transport import ConnectionTimeout
 from elasticsearch import ApiError, AsyncElasticsearch, Elasticsearch
 
-from connectors.retry import async_policy
-from connectors.security import search_kwargs
-from pipeline.alerts import ALERT_MAPPING
-from pipeline.errors import TransientError
-from pipeline.index import (
+from wiredesk.connectors.retry import async_policy
+from wiredesk.connectors.security import search_kwargs
+from wiredesk.pipeline.alerts import ALERT_MAPPING
+from wiredesk.pipeline.errors import TransientError
+from wiredesk.pipeline.index import (
     ARTICLE_MAPPING,
     OUTCOME_MAPPING,
     WORKERS_MAPPING,
@@ -25,8 +25,8 @@ from pipeline.index import (
     classify,
     first_index,
 )
-from pipeline.models import Entity
-from pipeline.settings import Settings
+from wiredesk.pipeline.models import Entity
+from wiredesk.pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -27,12 +27,12 @@ import yaml
 from kafka.errors import KafkaError
 from pydantic import Field, ValidationError, field_validator
 
-from connectors.formats.feed import FeedEntry, read_feed
-from connectors.producer import ArticleProducer
-from pipeline.errors import InvalidInput
-from pipeline.fate import dead_letter
-from pipeline.models import ContentType, DeadLetter, RawArticle, Strict
-from pipeline.settings import Settings
+from wiredesk.connectors.formats.feed import FeedEntry, read_feed
+from wiredesk.connectors.producer import ArticleProducer
+from wiredesk.pipeline.errors import InvalidInput
+from wiredesk.pipeline.fate import dead_letter
+from wiredesk.pipeline.models import ContentType, DeadLetter, RawArticle, Strict
+from wiredesk.pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from connectors.formats import Item, parse_document
-from pipeline.errors import InvalidInput
+from wiredesk.connectors.formats import Item, parse_document
+from wiredesk.pipeline.errors import InvalidInput
 
 # Files an editor or a copy in progress leaves behind; picking them up would send half an article.
 IGNORED_SUFFIXES = {".tmp", ".part", ".swp", ".crdownload"}

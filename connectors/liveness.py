@@ -24,10 +24,10 @@ from elasticsearch import Elasticsearch
 from kafka import KafkaAdminClient
 from kafka.protocol.group import LeaveGroupRequest
 
-from connectors.elastic import sync_client
-from connectors.security import kafka_kwargs
-from pipeline.models import utcnow
-from pipeline.settings import Settings
+from wiredesk.connectors.elastic import sync_client
+from wiredesk.connectors.security import kafka_kwargs
+from wiredesk.pipeline.models import utcnow
+from wiredesk.pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 

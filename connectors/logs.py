@@ -7,7 +7,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from pipeline.settings import Settings
+from wiredesk.pipeline.settings import Settings
 
 # The text format of the command line; the worker's text format is Faust's own ("[date] [pid] [LEVEL] ...").
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"

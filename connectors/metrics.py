@@ -25,8 +25,8 @@ from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from pipeline.batch import BatchReport
-from pipeline.settings import Settings
+from wiredesk.pipeline.batch import BatchReport
+from wiredesk.pipeline.settings import Settings
 
 log = logging.getLogger(__name__)
 

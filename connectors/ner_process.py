@@ -32,7 +32,7 @@ from typing import TypeVar
 
 import threadpoolctl
 
-from pipeline.models import DedupedArticle, EnrichedArticle, Entity
+from wiredesk.pipeline.models import DedupedArticle, EnrichedArticle, Entity
 
 log = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
@@ -57,8 +57,8 @@ def _init_child() -> None:
 
 
 def _load() -> int:
-    from pipeline.enrich import load_nlp
-    from pipeline.language import load_identifier
+    from wiredesk.pipeline.enrich import load_nlp
+    from wiredesk.pipeline.language import load_identifier
 
     load_nlp()  # cached in the child: every batch after this one uses it
     load_identifier()  # likewise (~1 s): not on the first batch's, maybe an urgent's, time
@@ -66,7 +66,7 @@ def _load() -> int:
 
 
 def _enrich(items: list[DedupedArticle], known: dict[str, tuple[Entity, ...]]) -> tuple[list[EnrichedArticle], int]:
-    from pipeline.enrich import enrich
+    from wiredesk.pipeline.enrich import enrich
 
     return enrich(items, canonical_entities=known), os.getpid()
 

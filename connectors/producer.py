@@ -13,13 +13,13 @@ from typing import Any
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 
-from connectors.files import is_candidate, read_articles
-from connectors.formats import ItemError
-from connectors.security import kafka_kwargs
-from pipeline.errors import InvalidInput
-from pipeline.fate import dead_letter, headers
-from pipeline.models import DeadLetter, RawArticle
-from pipeline.settings import Settings
+from wiredesk.connectors.files import is_candidate, read_articles
+from wiredesk.connectors.formats import ItemError
+from wiredesk.connectors.security import kafka_kwargs
+from wiredesk.pipeline.errors import InvalidInput
+from wiredesk.pipeline.fate import dead_letter, headers
+from wiredesk.pipeline.models import DeadLetter, RawArticle
+from wiredesk.pipeline.settings import Settings
 
 STAGE = "produce"
 

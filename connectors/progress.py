@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from connectors.producer import ArticleProducer, Summary, expand
+from wiredesk.connectors.producer import ArticleProducer, Summary, expand
 
 # Below this many files a bar flickers by faster than it can be read.
 PROGRESS_FROM = 20

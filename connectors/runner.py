@@ -18,14 +18,14 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from connectors import servers
-from connectors.elastic import sync_client
-from connectors.feeds import FeedPoller, PollResult
-from connectors.producer import ArticleProducer, Summary, watch
-from connectors.progress import send_with_progress
-from connectors.worker import EXIT_STOP_TIMEOUT, prepare_search
-from pipeline.models import utcnow
-from pipeline.settings import Settings
+from wiredesk.connectors import servers
+from wiredesk.connectors.elastic import sync_client
+from wiredesk.connectors.feeds import FeedPoller, PollResult
+from wiredesk.connectors.producer import ArticleProducer, Summary, watch
+from wiredesk.connectors.progress import send_with_progress
+from wiredesk.connectors.worker import EXIT_STOP_TIMEOUT, prepare_search
+from wiredesk.pipeline.models import utcnow
+from wiredesk.pipeline.settings import Settings
 
 # Seconds a worker gets to finish its batch and commit after SIGTERM before it is killed.
 STOP_GRACE_S = 30.0
@@ -40,7 +40,7 @@ def start_worker(settings: Settings) -> tuple[subprocess.Popen[bytes], Path]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "connectors.cli", "worker"],
+            [sys.executable, "-m", "wiredesk.connectors.cli", "worker"],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=os.environ.copy(),

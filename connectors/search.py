@@ -10,9 +10,9 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from connectors.elastic import sync_client
-from pipeline.index import filter_clauses
-from pipeline.settings import Settings
+from wiredesk.connectors.elastic import sync_client
+from wiredesk.pipeline.index import filter_clauses
+from wiredesk.pipeline.settings import Settings
 
 # How many entities to print per hit: enough to recognise the story, few enough for one line.
 TOP_ENTITIES = 6

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ssl
 from typing import TYPE_CHECKING, Any
 
-from pipeline.settings import Settings
+from wiredesk.pipeline.settings import Settings
 
 if TYPE_CHECKING:  # Faust takes a second to import: only the worker needs it, not every command
     import faust

@@ -16,9 +16,9 @@ from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
-from connectors.retry import policy
-from connectors.security import kafka_kwargs, search_kwargs
-from pipeline.settings import Settings
+from wiredesk.connectors.retry import policy
+from wiredesk.connectors.security import kafka_kwargs, search_kwargs
+from wiredesk.pipeline.settings import Settings
 
 # noida-db is built against a newer glibc and warns about it on every call; the warning is harmless
 # (verified in shared/notes/infrastructure.md) and would only confuse users.

@@ -10,12 +10,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from connectors import servers
-from connectors.elastic import sync_client
-from connectors.liveness import read_beats
-from connectors.security import kafka_kwargs
-from pipeline.models import utcnow
-from pipeline.settings import Settings, redact_url
+from wiredesk.connectors import servers
+from wiredesk.connectors.elastic import sync_client
+from wiredesk.connectors.liveness import read_beats
+from wiredesk.connectors.security import kafka_kwargs
+from wiredesk.pipeline.models import utcnow
+from wiredesk.pipeline.settings import Settings, redact_url
 
 # The exit status of `wiredesk status` when a server does not answer: EX_UNAVAILABLE (sysexits.h, "a service is
 # unavailable"), distinct from 1 (an error of the command itself) and 2 (wrong usage), so a script or a health

@@ -13,14 +13,14 @@ import faust
 from elastic_transport import TransportError
 from elasticsearch import Elasticsearch
 
-from connectors.elastic import setup_indices, sync_client
-from connectors.liveness import start_beating
-from connectors.logs import worker_logging_config
-from connectors.metrics import serve
-from connectors.retry import policy
-from connectors.security import search_kwargs
-from connectors.servers import connect_any
-from pipeline.settings import Settings, redact_url
+from wiredesk.connectors.elastic import setup_indices, sync_client
+from wiredesk.connectors.liveness import start_beating
+from wiredesk.connectors.logs import worker_logging_config
+from wiredesk.connectors.metrics import serve
+from wiredesk.connectors.retry import policy
+from wiredesk.connectors.security import search_kwargs
+from wiredesk.connectors.servers import connect_any
+from wiredesk.pipeline.settings import Settings, redact_url
 
 log = logging.getLogger(__name__)
 
@@ -89,7 +89,7 @@ def _wait_until_up(
 
 
 def run_worker(settings: Settings) -> None:
-    from connectors.app import Wiring
+    from wiredesk.connectors.app import Wiring
 
     wiring = Wiring(settings)
     worker: Worker | None = None

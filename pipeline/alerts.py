@@ -21,8 +21,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from pipeline.index import ENGLISH_TEXT, KEYWORD, filter_clauses
-from pipeline.models import SCHEMA_VERSION, DedupedArticle, Model, Strict
+from wiredesk.pipeline.index import ENGLISH_TEXT, KEYWORD, filter_clauses
+from wiredesk.pipeline.models import SCHEMA_VERSION, DedupedArticle, Model, Strict
 
 # A rule name becomes part of the alert id, a log line and a Kibana filter: short, lower case, no spaces.
 RULE_NAME = r"^[a-z0-9][a-z0-9_-]{0,63}$"

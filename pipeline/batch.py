@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from pydantic import TypeAdapter, ValidationError
 
-from pipeline.index import (
+from wiredesk.pipeline.index import (
     ItemFate,
     ItemResult,
     delete_action,
@@ -21,7 +21,7 @@ from pipeline.index import (
     story_update_action,
     to_document,
 )
-from pipeline.models import (
+from wiredesk.pipeline.models import (
     CorrectedStory,
     DedupedArticle,
     DedupLevel,

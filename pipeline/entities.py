@@ -38,8 +38,8 @@ from itertools import pairwise
 
 import pycountry
 
-from pipeline.models import Entity
-from pipeline.text import AGENCY_SPELLINGS
+from wiredesk.pipeline.models import Entity
+from wiredesk.pipeline.text import AGENCY_SPELLINGS
 
 # Labels users filter on. Dropped: dates, times, numbers, money, percentages, quantities, ordinals (not
 # "entities of interest"); WORK_OF_ART, PRODUCT and LANGUAGE because the small model's output for them on

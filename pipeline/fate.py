@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 
-from pipeline.models import DeadLetter, utcnow
+from wiredesk.pipeline.models import DeadLetter, utcnow
 
 
 def dead_letter(

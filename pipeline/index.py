@@ -9,7 +9,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pipeline.models import DedupInfo, EnrichedArticle, Outcome
+from wiredesk.pipeline.models import DedupInfo, EnrichedArticle, Outcome
 
 ENGLISH_TEXT: dict[str, Any] = {"type": "text", "analyzer": "english"}
 KEYWORD: dict[str, Any] = {"type": "keyword", "ignore_above": 512}

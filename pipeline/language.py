@@ -21,7 +21,7 @@ from functools import cache
 import pycountry
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-from pipeline.index import LANGUAGE_ANALYZERS
+from wiredesk.pipeline.index import LANGUAGE_ANALYZERS
 
 UNKNOWN = "xx"
 ENGLISH = "en"

@@ -44,9 +44,9 @@ from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from pipeline import clean_rules as rules
-from pipeline.models import Block, BlockKind, CleanedArticle, RemovedLine, normalise_for_id
-from pipeline.text import quotation_spans, split_sentences, word_count
+from wiredesk.pipeline import clean_rules as rules
+from wiredesk.pipeline.models import Block, BlockKind, CleanedArticle, RemovedLine, normalise_for_id
+from wiredesk.pipeline.text import quotation_spans, split_sentences, word_count
 
 RULE = "learned_repeat"
 # How often the dedup agent calls `LineMemory.evict`: it reads the whole table, and forgetting works in days, so

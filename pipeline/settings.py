@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from pipeline.learned import LearnedConfig
+from wiredesk.pipeline.learned import LearnedConfig
 
 
 class Settings(BaseSettings):

@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from pipeline.text import first_sentence
+from wiredesk.pipeline.text import first_sentence
 
 U64 = npt.NDArray[np.uint64]
 U32 = npt.NDArray[np.uint32]

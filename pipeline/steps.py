@@ -4,11 +4,11 @@ agent's step is `pipeline.batch.index_batch` (enrich runs inside it, in the NER 
 
 from __future__ import annotations
 
-from pipeline import encoder as enc
-from pipeline.clean import clean
-from pipeline.dedup import Deduplicator, dedup, head_vector
-from pipeline.learned import LineMemory, strip_learned
-from pipeline.models import CleanedArticle, DedupedArticle, RawArticle, StoryUpdate
+from wiredesk.pipeline import encoder as enc
+from wiredesk.pipeline.clean import clean
+from wiredesk.pipeline.dedup import Deduplicator, dedup, head_vector
+from wiredesk.pipeline.learned import LineMemory, strip_learned
+from wiredesk.pipeline.models import CleanedArticle, DedupedArticle, RawArticle, StoryUpdate
 
 
 def clean_step(payload: bytes) -> CleanedArticle:

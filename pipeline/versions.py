@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
 
-from pipeline.models import WireAction, WireMeta
+from wiredesk.pipeline.models import WireAction, WireMeta
 
 
 class Seen(BaseModel):

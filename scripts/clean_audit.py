@@ -23,13 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from connectors.corpus import NewsArticle, load_news_articles
-from pipeline import clean_rules
-from pipeline.clean import clean
-from pipeline.errors import InvalidInput
-from pipeline.learned import RULE as LEARNED_RULE
-from pipeline.learned import LearnedConfig, LineMemory, strip_learned
-from pipeline.models import CleanedArticle, RawArticle
+from wiredesk.connectors.corpus import NewsArticle, load_news_articles
+from wiredesk.pipeline import clean_rules
+from wiredesk.pipeline.clean import clean
+from wiredesk.pipeline.errors import InvalidInput
+from wiredesk.pipeline.learned import RULE as LEARNED_RULE
+from wiredesk.pipeline.learned import LearnedConfig, LineMemory, strip_learned
+from wiredesk.pipeline.models import CleanedArticle, RawArticle
 
 # How COMMON_WORDS was made: the most frequent lowercase words, less the debris of contractions the corpus split.
 WORD_LIST_SIZE = 3000

@@ -34,10 +34,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from connectors.corpus import NewsArticle, load_news_articles  # noqa: E402
-from pipeline import encoder as enc  # noqa: E402
-from pipeline.dedup import DedupConfig, Deduplicator, head_vector  # noqa: E402
-from pipeline.models import Block, CleanedArticle, DedupInfo, DedupLevel  # noqa: E402
+from wiredesk.connectors.corpus import NewsArticle, load_news_articles  # noqa: E402
+from wiredesk.pipeline import encoder as enc  # noqa: E402
+from wiredesk.pipeline.dedup import DedupConfig, Deduplicator, head_vector  # noqa: E402
+from wiredesk.pipeline.models import Block, CleanedArticle, DedupInfo, DedupLevel  # noqa: E402
 
 CACHE = ROOT / ".wiredesk" / "cache"
 LABELS = ROOT / "tests" / "data" / "story_labels.json"

@@ -20,9 +20,9 @@ import types
 from collections import Counter
 from collections.abc import Callable, Sequence
 
-from connectors.corpus import load_news_articles
-from pipeline import language
-from pipeline.text import split_sentences
+from wiredesk.connectors.corpus import load_news_articles
+from wiredesk.pipeline import language
+from wiredesk.pipeline.text import split_sentences
 
 FIRST_SENTENCE_WORDS = 6  # datelines ("TEL AVIV, February 9.", "BONN /Germany/, February 16.") have 3-5 words
 

@@ -45,10 +45,10 @@ sys.path.insert(0, str(ROOT))
 
 import spacy  # noqa: E402
 
-from connectors.corpus import NewsArticle, load_news_articles  # noqa: E402
-from pipeline.enrich import MODEL, enrich, load_nlp  # noqa: E402
-from pipeline.entities import KEPT_LABELS, clean_surface, fold  # noqa: E402
-from pipeline.models import Block, CleanedArticle, DedupedArticle, DedupInfo, Entity, utcnow  # noqa: E402
+from wiredesk.connectors.corpus import NewsArticle, load_news_articles  # noqa: E402
+from wiredesk.pipeline.enrich import MODEL, enrich, load_nlp  # noqa: E402
+from wiredesk.pipeline.entities import KEPT_LABELS, clean_surface, fold  # noqa: E402
+from wiredesk.pipeline.models import Block, CleanedArticle, DedupedArticle, DedupInfo, Entity, utcnow  # noqa: E402
 
 GOLD = ROOT / "tests" / "data" / "ner_gold.json"
 PARAGRAPH_BREAK = re.compile(r"\s{3,}")

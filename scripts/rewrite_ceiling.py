@@ -39,8 +39,8 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from dedup_eval import CACHE, LABELS, Tracker, cleaned, day_of, stream  # noqa: E402
 from rewrite_features import folds, frontier, groups_of, oof_scores, prf  # noqa: E402
 
-from connectors.corpus import load_news_articles  # noqa: E402
-from pipeline.dedup import Deduplicator, _Entry, _Features, _jaccard, _Link  # noqa: E402
+from wiredesk.connectors.corpus import load_news_articles  # noqa: E402
+from wiredesk.pipeline.dedup import Deduplicator, _Entry, _Features, _jaccard, _Link  # noqa: E402
 
 FEATURES = ["cos", "head", "title", "names", "lead", "quotes", "late", "same_source", "explainer", "cos_late"]
 BUDGETS = (0, 6, 12, 20, 40)

@@ -40,9 +40,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from dedup_eval import CACHE, ROOT, UnionFind, cleaned, day_of  # noqa: E402
 
-from connectors.corpus import load_news_articles  # noqa: E402
-from pipeline import similarity as sim  # noqa: E402
-from pipeline.dedup import Deduplicator, _jaccard, _overlap  # noqa: E402
+from wiredesk.connectors.corpus import load_news_articles  # noqa: E402
+from wiredesk.pipeline import similarity as sim  # noqa: E402
+from wiredesk.pipeline.dedup import Deduplicator, _jaccard, _overlap  # noqa: E402
 
 LABELS = ROOT / "tests" / "data" / "dedup_labels.json"
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"])")

@@ -30,9 +30,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 from dedup_eval import CACHE, Tracker, cleaned, day_of, stream  # noqa: E402
 from rewrite_features import FEATURES, best_threshold, folds, groups_of, logreg, prf  # noqa: E402
 
-from connectors.corpus import load_news_articles  # noqa: E402
-from pipeline.dedup import Deduplicator, _Entry, _Features, _jaccard, _Link  # noqa: E402
-from pipeline.models import DedupLevel  # noqa: E402
+from wiredesk.connectors.corpus import load_news_articles  # noqa: E402
+from wiredesk.pipeline.dedup import Deduplicator, _Entry, _Features, _jaccard, _Link  # noqa: E402
+from wiredesk.pipeline.models import DedupLevel  # noqa: E402
 
 COLS = ["quotes", "names", "lead", "gap_h", "same_source"]
 MIN_LEAD = 0.03  # 97% of the labelled same-story pairs have a lead Jaccard >= 0.03

@@ -31,9 +31,9 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 from dedup_eval import CACHE, LABELS, cleaned, day_of, prf  # noqa: E402
 
-from connectors.corpus import load_news_articles  # noqa: E402
-from pipeline.dedup import DedupConfig, Deduplicator  # noqa: E402
-from pipeline.models import DedupInfo  # noqa: E402
+from wiredesk.connectors.corpus import load_news_articles  # noqa: E402
+from wiredesk.pipeline.dedup import DedupConfig, Deduplicator  # noqa: E402
+from wiredesk.pipeline.models import DedupInfo  # noqa: E402
 
 COS_GRID = [round(0.15 + 0.05 * i, 2) for i in range(14)]  # 0.15 .. 0.80
 NAMES_GRID = [0.0, 0.05, 0.1, 0.15, 0.2, 0.25, 0.3]

@@ -28,8 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from connectors.corpus import NewsArticle, load_news_articles  # noqa: E402
-from pipeline import similarity as sim  # noqa: E402
+from wiredesk.connectors.corpus import NewsArticle, load_news_articles  # noqa: E402
+from wiredesk.pipeline import similarity as sim  # noqa: E402
 
 LABELS = ROOT / "tests" / "data" / "story_labels.json"
 WINDOW_H = 72.0  # DedupConfig.window_hours: the same candidates in time as the stage has
@@ -141,7 +141,7 @@ def main() -> None:
     if args.compare:
         from dedup_eval import eval_labelled
 
-        from pipeline.dedup import DedupConfig
+        from wiredesk.pipeline.dedup import DedupConfig
 
         stage, _ = eval_labelled(corpus, DedupConfig())
         result["dedup_stage"] = {part: stage[part]["all_levels"] for part in ("dev", "test", "all")}  # type: ignore[index]

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from connectors import servers
-from connectors.runner import stop_worker
-from connectors.worker import prepare_search
-from pipeline.settings import Settings
+from wiredesk.connectors import servers
+from wiredesk.connectors.runner import stop_worker
+from wiredesk.connectors.worker import prepare_search
+from wiredesk.pipeline.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -113,7 +113,7 @@ class WorkerProcess:
         env = {**os.environ, **settings_env(self.settings)}
         with self.log.open("ab") as fh:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "connectors.cli", "worker"],
+                [sys.executable, "-m", "wiredesk.connectors.cli", "worker"],
                 cwd=ROOT,
                 env=env,
                 stdout=fh,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from pipeline.models import (
+from wiredesk.pipeline.models import (
     Block,
     BlockKind,
     CleanedArticle,

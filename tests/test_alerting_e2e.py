@@ -17,17 +17,17 @@ import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from rich.console import Console
 
-from connectors import servers
-from connectors.alert_sinks import read_new
-from connectors.elastic import sync_client
-from connectors.producer import send_paths
-from connectors.runner import wait_for_outcomes
-from connectors.status import pipeline_lag
-from connectors.worker import prepare_search
-from pipeline.alerts import Alert, alert_id_for
-from pipeline.settings import Settings
 from tests.conftest import ROOT, SEEDS, WorkerProcess, free_port
 from tests.httpstub import Stub, serve
+from wiredesk.connectors import servers
+from wiredesk.connectors.alert_sinks import read_new
+from wiredesk.connectors.elastic import sync_client
+from wiredesk.connectors.producer import send_paths
+from wiredesk.connectors.runner import wait_for_outcomes
+from wiredesk.connectors.status import pipeline_lag
+from wiredesk.connectors.worker import prepare_search
+from wiredesk.pipeline.alerts import Alert, alert_id_for
+from wiredesk.pipeline.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -16,11 +16,14 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from connectors.alert_sinks import JsonlSink, TopicSink, WebhookSink, follow_alerts, jsonl_path, read_new
-from connectors.alerter import Alerter, load_rules
-from connectors.cli import main
-from connectors.elastic import setup_indices, sync_client
-from pipeline.alerts import (
+from tests.conftest import ROOT, free_port, settings_env
+from tests.factories import T0, deduped, enriched
+from tests.httpstub import Stub, serve
+from wiredesk.connectors.alert_sinks import JsonlSink, TopicSink, WebhookSink, follow_alerts, jsonl_path, read_new
+from wiredesk.connectors.alerter import Alerter, load_rules
+from wiredesk.connectors.cli import main
+from wiredesk.connectors.elastic import setup_indices, sync_client
+from wiredesk.pipeline.alerts import (
     ALERT_MAPPING,
     Alert,
     AlertRulesError,
@@ -35,12 +38,9 @@ from pipeline.alerts import (
     parse_rules,
     rule_query,
 )
-from pipeline.index import ARTICLE_MAPPING, index_action, to_document
-from pipeline.models import EnrichedArticle, Tag
-from pipeline.settings import Settings
-from tests.conftest import ROOT, free_port, settings_env
-from tests.factories import T0, deduped, enriched
-from tests.httpstub import Stub, serve
+from wiredesk.pipeline.index import ARTICLE_MAPPING, index_action, to_document
+from wiredesk.pipeline.models import EnrichedArticle, Tag
+from wiredesk.pipeline.settings import Settings
 
 RULES = """
 rules:
@@ -458,7 +458,7 @@ def test_worker_refuses_to_start_with_a_bad_rules_file(backend: Settings, tmp_pa
     rules.write_text("rules:\n  - name: Not A Valid Name\n")
     settings = backend.model_copy(update={"data_dir": tmp_path, "alert_rules_path": rules})
     proc = subprocess.run(
-        [sys.executable, "-m", "connectors.cli", "worker"],
+        [sys.executable, "-m", "wiredesk.connectors.cli", "worker"],
         cwd=ROOT,
         env={**os.environ, **settings_env(settings)},
         capture_output=True,

@@ -6,10 +6,10 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from pipeline.batch import index_batch
-from pipeline.index import ItemFate, ItemResult
-from pipeline.models import DedupedArticle, DedupInfo, DedupLevel, EnrichedArticle, StoryUpdate
 from tests.factories import deduped, enriched
+from wiredesk.pipeline.batch import index_batch
+from wiredesk.pipeline.index import ItemFate, ItemResult
+from wiredesk.pipeline.models import DedupedArticle, DedupInfo, DedupLevel, EnrichedArticle, StoryUpdate
 
 
 class FakeSink:

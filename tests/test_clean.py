@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import clean_rules as rules
-from pipeline.clean import clean, strip_tags, title_from_lead
-from pipeline.errors import InvalidInput
-from pipeline.models import Attribution, BlockKind, CleanedArticle, ContentType, RawArticle, WireMeta
+from wiredesk.pipeline import clean_rules as rules
+from wiredesk.pipeline.clean import clean, strip_tags, title_from_lead
+from wiredesk.pipeline.errors import InvalidInput
+from wiredesk.pipeline.models import Attribution, BlockKind, CleanedArticle, ContentType, RawArticle, WireMeta
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 LEAD = "The minister resigned on Tuesday after a week of protests. Her deputy will lead the ministry until June."

@@ -10,11 +10,13 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
-from connectors.cli import main
-from connectors.runner import wait_for_outcomes
-from pipeline.models import utcnow
-from pipeline.settings import Settings
 from tests.conftest import SEEDS, WorkerProcess, settings_env
+from wiredesk.connectors.cli import main
+from wiredesk.connectors.files import read_articles
+from wiredesk.connectors.producer import send_paths
+from wiredesk.connectors.runner import wait_for_outcomes
+from wiredesk.pipeline.models import RawArticle, utcnow
+from wiredesk.pipeline.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -25,16 +27,28 @@ def wiredesk(settings: Settings, *args: str) -> str:
     return result.output
 
 
+def send_paths_ids(settings: Settings) -> list[RawArticle]:
+    """The seeds as the producer reads them (their ids are deterministic)."""
+    return [
+        a
+        for path in sorted(SEEDS.glob("*.txt"))
+        for a in read_articles(path, max_bytes=settings.max_file_bytes, root=SEEDS)
+        if isinstance(a, RawArticle)
+    ]
+
+
 def test_produce_status_search_and_dlq(backend: Settings, worker: WorkerProcess, tmp_path: Path) -> None:
     broken = tmp_path / "broken.json"
     broken.write_text('{"body": ')
+    first_at = utcnow()
     wiredesk(backend, "produce", str(SEEDS), str(broken))
-    from connectors.producer import send_paths
-
-    # The seeds go in twice (above and here, same ids, same partitions, in order): wait for the second copies,
-    # or their outcomes could land during the check below.
+    # The seeds go in twice (above and here, same ids, same partitions, in order): wait for the first copies'
+    # outcomes before sending the second, then for the second copies', or a late outcome of either could land
+    # during the check below.
+    ids = [a.article_id for a in send_paths_ids(backend)]
+    wait_for_outcomes(backend, ids, worker.proc, 120, Console(quiet=True), since=first_at)
     sent_at = utcnow()
-    ids = send_paths(backend, [SEEDS]).sent
+    assert send_paths(backend, [SEEDS]).sent == ids
     wait_for_outcomes(backend, ids, worker.proc, 120, Console(quiet=True), since=sent_at)
 
     # Outcomes of an earlier run do not answer for articles sent again later (`wiredesk run` re-sends the seeds).

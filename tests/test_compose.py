@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from pipeline.settings import Settings
 from tests.conftest import ROOT
+from wiredesk.pipeline.settings import Settings
 
 
 def compose() -> dict[str, Any]:

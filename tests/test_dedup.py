@@ -12,10 +12,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline import encoder
-from pipeline import similarity as sim
-from pipeline.dedup import DedupConfig, Deduplicator, dedup, head_vector
-from pipeline.models import Attribution, Block, CleanedArticle, DedupInfo, DedupLevel
+from wiredesk.pipeline import encoder
+from wiredesk.pipeline import similarity as sim
+from wiredesk.pipeline.dedup import DedupConfig, Deduplicator, dedup, head_vector
+from wiredesk.pipeline.models import Attribution, Block, CleanedArticle, DedupInfo, DedupLevel
 
 SEEDS = Path(__file__).resolve().parent.parent / "seeds"
 T0 = datetime(2024, 1, 12, 18, 0, tzinfo=UTC)

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from connectors.elastic import sync_client
-from connectors.producer import send_paths
-from connectors.runner import wait_for_outcomes
-from connectors.search import search_articles
-from connectors.status import pipeline_lag
-from pipeline.settings import Settings
 from tests.conftest import SEEDS, WorkerProcess
+from wiredesk.connectors.elastic import sync_client
+from wiredesk.connectors.producer import send_paths
+from wiredesk.connectors.runner import wait_for_outcomes
+from wiredesk.connectors.search import search_articles
+from wiredesk.connectors.status import pipeline_lag
+from wiredesk.pipeline.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from connectors.cli import main
-from pipeline import encoder
+from wiredesk.connectors.cli import main
+from wiredesk.pipeline import encoder
 
 
 @pytest.fixture(scope="module")

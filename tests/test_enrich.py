@@ -11,9 +11,9 @@ import pytest
 import spacy
 from spacy.language import Language
 
-from pipeline.enrich import enrich, load_nlp
-from pipeline.entities import KEPT_LABELS, is_junk
-from pipeline.models import (
+from wiredesk.pipeline.enrich import enrich, load_nlp
+from wiredesk.pipeline.entities import KEPT_LABELS, is_junk
+from wiredesk.pipeline.models import (
     Block,
     BlockKind,
     CleanedArticle,
@@ -271,7 +271,7 @@ def test_empty_batch_and_empty_article(nlp: Language) -> None:
 
 
 def test_very_long_paragraph_is_chunked(nlp: Language, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("pipeline.enrich.MAX_CHUNK_CHARS", 1000)
+    monkeypatch.setattr("wiredesk.pipeline.enrich.MAX_CHUNK_CHARS", 1000)
     sentence = "Antony Blinken said that he met with Liu Jianchao in Washington. "
     article = CleanedArticle(
         article_id="long",

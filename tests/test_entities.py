@@ -7,15 +7,15 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.clean_rules import dateline_place
-from pipeline.enrich import (
+from wiredesk.pipeline.clean_rules import dateline_place
+from wiredesk.pipeline.enrich import (
     _chunks,
     load_lexicon,
     stated_dates,
     tag,
     term_pattern,
 )
-from pipeline.entities import (
+from wiredesk.pipeline.entities import (
     Mention,
     capital_country,
     clean_surface,
@@ -25,7 +25,7 @@ from pipeline.entities import (
     role_before,
     strip_title,
 )
-from pipeline.models import Block, CleanedArticle, Entity, utcnow
+from wiredesk.pipeline.models import Block, CleanedArticle, Entity, utcnow
 
 
 def m(text: str, label: str, start: int = 100, **kw: object) -> Mention:

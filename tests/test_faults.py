@@ -18,15 +18,15 @@ from typing import Any
 import pytest
 from kafka import KafkaProducer
 
-from connectors import servers
-from connectors.liveness import remove_members
-from connectors.producer import ArticleProducer, expand, send_paths
-from connectors.runner import STOP_GRACE_S, read_outcomes, stop_worker
-from connectors.status import pipeline_lag
-from connectors.worker import EXIT_STOP_TIMEOUT
-from pipeline.settings import Settings
 from tests.conftest import ROOT, WorkerProcess, free_port
 from tests.workload import indexed_ids, refused_by_clean, trace, wait_all_outcomes, write_articles
+from wiredesk.connectors import servers
+from wiredesk.connectors.liveness import remove_members
+from wiredesk.connectors.producer import ArticleProducer, expand, send_paths
+from wiredesk.connectors.runner import STOP_GRACE_S, read_outcomes, stop_worker
+from wiredesk.connectors.status import pipeline_lag
+from wiredesk.connectors.worker import EXIT_STOP_TIMEOUT
+from wiredesk.pipeline.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -65,7 +65,7 @@ def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None
 
 
 def progress(settings: Settings, ids: list[str]) -> int:
-    from connectors.elastic import sync_client
+    from wiredesk.connectors.elastic import sync_client
 
     try:
         return len(read_outcomes(sync_client(settings), settings.outcomes_index, ids))

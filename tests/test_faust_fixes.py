@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from faust.types import TP
 
-from connectors.faust_fixes import StallWatchdog, new_offset
+from wiredesk.connectors.faust_fixes import StallWatchdog, new_offset
 
 RAW = TP("raw", 0)
 
@@ -238,7 +238,7 @@ async def _fetch_cancelled_in_backoff() -> Any:
     back-off after the failed fetch, and awaited as `Fetcher.close()` does."""
     from aiokafka.errors import KafkaConnectionError
 
-    from connectors.faust_fixes import throttled_fetch
+    from wiredesk.connectors.faust_fixes import throttled_fetch
 
     class GoneBroker:
         async def send(self, node_id: int, request: Any) -> Any:

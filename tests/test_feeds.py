@@ -15,15 +15,15 @@ from typing import Any
 import pytest
 
 from bench.feedsite import Item, Site, serve
-from connectors.elastic import sync_client
-from connectors.feeds import FeedConfig, FeedPoller, FeedsFileError, load_feeds, save_feeds
-from connectors.formats import ItemError
-from connectors.formats.feed import parse_feed, read_feed
-from connectors.producer import ArticleProducer
-from pipeline.errors import InvalidInput
-from pipeline.models import ContentType, Subject, article_id_for
-from pipeline.settings import Settings
 from tests.conftest import ROOT, WorkerProcess, free_port, settings_env
+from wiredesk.connectors.elastic import sync_client
+from wiredesk.connectors.feeds import FeedConfig, FeedPoller, FeedsFileError, load_feeds, save_feeds
+from wiredesk.connectors.formats import ItemError
+from wiredesk.connectors.formats.feed import parse_feed, read_feed
+from wiredesk.connectors.producer import ArticleProducer
+from wiredesk.pipeline.errors import InvalidInput
+from wiredesk.pipeline.models import ContentType, Subject, article_id_for
+from wiredesk.pipeline.settings import Settings
 
 RSS2 = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/"
@@ -217,7 +217,7 @@ def producer(settings: Settings) -> Iterator[ArticleProducer]:
 def indexed(settings: Settings, worker: WorkerProcess, ids: list[str]) -> dict[str, dict[str, Any]]:
     from rich.console import Console
 
-    from connectors.runner import wait_for_outcomes
+    from wiredesk.connectors.runner import wait_for_outcomes
 
     outcomes = wait_for_outcomes(settings, ids, worker.proc, TIMEOUT_S, Console(quiet=True))
     assert {o["outcome"] for o in outcomes.values()} == {"indexed"}, outcomes
@@ -368,7 +368,7 @@ def test_run_polls_feeds_in_the_background(tmp_path: Path, site: Site) -> None:
     args = ["run", "--seeds", str(tmp_path / "no-seeds"), "--inbox", str(tmp_path / "inbox")]
     with log.open("wb") as fh:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "connectors.cli", *args], cwd=ROOT, env=env, stdout=fh, stderr=fh
+            [sys.executable, "-m", "wiredesk.connectors.cli", *args], cwd=ROOT, env=env, stdout=fh, stderr=fh
         )
     try:
         guid_id = {n: article_id_for(guid=f"urn:site:r{n}", url=None, source=None, title=None, text="") for n in "12"}
@@ -402,7 +402,7 @@ def test_run_once_polls_each_feed_once_and_shows_what_was_indexed(tmp_path: Path
     env = {**os.environ, **settings_env(settings), "COLUMNS": "200"}
     args = ["run", "--once", "--seeds", str(tmp_path / "no-seeds"), "--inbox", str(tmp_path / "inbox")]
     done = subprocess.run(
-        [sys.executable, "-m", "connectors.cli", *args], cwd=ROOT, env=env, capture_output=True, timeout=300
+        [sys.executable, "-m", "wiredesk.connectors.cli", *args], cwd=ROOT, env=env, capture_output=True, timeout=300
     )
     output = (done.stdout + done.stderr).decode()
     assert done.returncode == 0, output
@@ -427,8 +427,8 @@ def wait_doc(settings: Settings, article_id: str, proc: subprocess.Popen[bytes],
 def test_feeds_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    from connectors import cli as cli_module
-    from connectors.cli import main
+    from wiredesk.connectors import cli as cli_module
+    from wiredesk.connectors.cli import main
 
     monkeypatch.setattr(cli_module.out, "width", 250)  # the whole table on one line per feed
 
@@ -460,8 +460,8 @@ def test_feeds_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None
 def test_feeds_poll_once_command(settings: Settings, site: Site, monkeypatch: pytest.MonkeyPatch) -> None:
     from click.testing import CliRunner
 
-    from connectors import cli as cli_module
-    from connectors.cli import main
+    from wiredesk.connectors import cli as cli_module
+    from wiredesk.connectors.cli import main
 
     monkeypatch.setattr(cli_module.out, "width", 250)
     site.add("/rss.xml", make_item("c1"))

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from connectors.dlq import file_articles
-from connectors.files import decode, read_articles
-from connectors.formats import ItemError
-from pipeline.errors import InvalidInput
-from pipeline.models import ContentType, RawArticle
+from wiredesk.connectors.dlq import file_articles
+from wiredesk.connectors.files import decode, read_articles
+from wiredesk.connectors.formats import ItemError
+from wiredesk.pipeline.errors import InvalidInput
+from wiredesk.pipeline.models import ContentType, RawArticle
 
 LIMIT = 1_000_000
 

@@ -14,10 +14,10 @@ import pytest
 from jsonschema import validators
 from lxml import etree
 
-from connectors.formats import ItemError, parse_document
-from pipeline.clean import clean
-from pipeline.errors import InvalidInput
-from pipeline.models import ContentType, PubStatus, RawArticle
+from wiredesk.connectors.formats import ItemError, parse_document
+from wiredesk.pipeline.clean import clean
+from wiredesk.pipeline.errors import InvalidInput
+from wiredesk.pipeline.models import ContentType, PubStatus, RawArticle
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -511,7 +511,7 @@ def test_feeds_go_to_the_feed_parser(monkeypatch: pytest.MonkeyPatch, root: str,
         calls.append((text, origin, folder_source))
         return [RawArticle(article_id="x", origin=f"{origin}#1", text="entry")]
 
-    monkeypatch.setattr("connectors.formats.parse_feed", fake_feed)
+    monkeypatch.setattr("wiredesk.connectors.formats.parse_feed", fake_feed)
     text = '<?xml version="1.0"?>' + root  # a .rdf is XML by its declaration
     assert [i.origin for i in parse(text, suffix, origin="in/f")] == ["in/f#1"]
     assert calls == [(text, "in/f", "folder")]

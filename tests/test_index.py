@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from pipeline.index import ARTICLE_MAPPING, ItemFate, classify, index_action, to_document
 from tests.factories import T0, deduped, enriched
+from wiredesk.pipeline.index import ARTICLE_MAPPING, ItemFate, classify, index_action, to_document
 
 
 def unmapped(doc: dict[str, Any], mapping: dict[str, Any], prefix: str = "") -> list[str]:

@@ -6,9 +6,9 @@ import asyncio
 
 import pytest
 
-from connectors.elastic import SearchSink, setup_indices, sync_client
-from pipeline.index import ARTICLE_MAPPING, ItemFate, delete_action, first_index
-from pipeline.settings import Settings
+from wiredesk.connectors.elastic import SearchSink, setup_indices, sync_client
+from wiredesk.pipeline.index import ARTICLE_MAPPING, ItemFate, delete_action, first_index
+from wiredesk.pipeline.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -13,13 +13,13 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from connectors.cli import main
-from connectors.kibana import KibanaError, import_saved_objects, load_saved_objects
-from pipeline.alerts import ALERT_MAPPING
-from pipeline.index import ARTICLE_MAPPING
-from pipeline.settings import Settings
 from tests.conftest import ROOT, free_port
 from tests.httpstub import Stub, serve
+from wiredesk.connectors.cli import main
+from wiredesk.connectors.kibana import KibanaError, import_saved_objects, load_saved_objects
+from wiredesk.pipeline.alerts import ALERT_MAPPING
+from wiredesk.pipeline.index import ARTICLE_MAPPING
+from wiredesk.pipeline.settings import Settings
 
 KIBANA = ROOT / "kibana"
 OBJECTS = load_saved_objects(KIBANA)

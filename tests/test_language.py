@@ -10,15 +10,17 @@ from typing import Any
 import pytest
 from spacy.language import Language
 
-from connectors.alerter import load_rules
-from connectors.elastic import SearchSink, sync_client
-from connectors.search import search_articles
-from pipeline.alerts import evaluation_query, matched_rules
-from pipeline.clean import clean
-from pipeline.enrich import enrich, load_nlp
-from pipeline.index import ARTICLE_MAPPING, I18N_FIELDS, LANGUAGE_ANALYZERS, index_action, to_document
-from pipeline.language import NEWS_LANGUAGES, article_language, detect_language, normalise_language
-from pipeline.models import (
+from tests.conftest import ROOT
+from tests.factories import T0
+from wiredesk.connectors.alerter import load_rules
+from wiredesk.connectors.elastic import SearchSink, sync_client
+from wiredesk.connectors.search import search_articles
+from wiredesk.pipeline.alerts import evaluation_query, matched_rules
+from wiredesk.pipeline.clean import clean
+from wiredesk.pipeline.enrich import enrich, load_nlp
+from wiredesk.pipeline.index import ARTICLE_MAPPING, I18N_FIELDS, LANGUAGE_ANALYZERS, index_action, to_document
+from wiredesk.pipeline.language import NEWS_LANGUAGES, article_language, detect_language, normalise_language
+from wiredesk.pipeline.models import (
     Block,
     CleanedArticle,
     DedupedArticle,
@@ -28,9 +30,7 @@ from pipeline.models import (
     RawArticle,
     WireMeta,
 )
-from pipeline.settings import Settings
-from tests.conftest import ROOT
-from tests.factories import T0
+from wiredesk.pipeline.settings import Settings
 
 # Urgents as wires send them: a headline and one sentence, 8-20 words, from different desks. The last field is
 # the topic tag the enrich stage must give (None: the item names no topic of pipeline/topics.toml).

@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.index import to_document
-from pipeline.learned import RULE, LearnedConfig, LineMemory, strip_learned
-from pipeline.models import Block, BlockKind, CleanedArticle, DedupInfo, EnrichedArticle, RemovedLine
+from wiredesk.pipeline.index import to_document
+from wiredesk.pipeline.learned import RULE, LearnedConfig, LineMemory, strip_learned
+from wiredesk.pipeline.models import Block, BlockKind, CleanedArticle, DedupInfo, EnrichedArticle, RemovedLine
 
 T0 = datetime(2024, 3, 1, 9, 0, tzinfo=UTC)
 PLUG = "Sign up for the Morning Brief, our daily newsletter."

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from connectors import liveness
-from connectors.liveness import Liveness
-from pipeline.settings import Settings
+from wiredesk.connectors import liveness
+from wiredesk.connectors.liveness import Liveness
+from wiredesk.pipeline.settings import Settings
 
 TIMEOUT_S = 0.3
 

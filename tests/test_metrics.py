@@ -15,14 +15,14 @@ import pytest
 from faust.types import TP
 from prometheus_client.parser import text_string_to_metric_families
 
-from connectors import servers
-from connectors.logs import JsonFormatter, configure_cli, worker_logging_config
-from connectors.metrics import Metrics, consumer_lags, serve
-from connectors.producer import send_paths
-from connectors.worker import prepare_search
-from pipeline.batch import BatchReport
-from pipeline.settings import Settings
 from tests.conftest import SEEDS, WorkerProcess, free_port
+from wiredesk.connectors import servers
+from wiredesk.connectors.logs import JsonFormatter, configure_cli, worker_logging_config
+from wiredesk.connectors.metrics import Metrics, consumer_lags, serve
+from wiredesk.connectors.producer import send_paths
+from wiredesk.connectors.worker import prepare_search
+from wiredesk.pipeline.batch import BatchReport
+from wiredesk.pipeline.settings import Settings
 
 # Seconds for a worker to load its models, join its group and index two seeds (as tests/test_e2e.py).
 TIMEOUT_S = 120.0
@@ -140,13 +140,13 @@ def record(msg: str, *args: object, exc: bool = False) -> logging.LogRecord:
             import sys
 
             exc_info = sys.exc_info()
-    return logging.LogRecord("connectors.app", logging.WARNING, __file__, 1, msg, args, exc_info)
+    return logging.LogRecord("wiredesk.connectors.app", logging.WARNING, __file__, 1, msg, args, exc_info)
 
 
 def test_json_log_lines() -> None:
     line = JsonFormatter().format(record('dead-lettered %s: "%s"', "a[/]b.txt", "bad\nfile"))
     entry = json.loads(line)
-    assert entry["level"] == "WARNING" and entry["logger"] == "connectors.app"
+    assert entry["level"] == "WARNING" and entry["logger"] == "wiredesk.connectors.app"
     assert entry["message"] == 'dead-lettered a[/]b.txt: "bad\nfile"'
     assert entry["time"].endswith("+00:00") and "\n" not in line  # one line per record, whatever the message
     assert "ValueError: boom" in json.loads(JsonFormatter().format(record("x", exc=True)))["exc_info"]
@@ -166,8 +166,8 @@ def test_cli_logs_json_at_the_configured_level(
 ) -> None:
     logging.getLogger().handlers.clear()  # as in a fresh process: configure_cli leaves a logging set up alone
     configure_cli(Settings(data_dir=tmp_path, log_format="json", log_level="WARNING"))
-    logging.getLogger("connectors.producer").info("not shown")
-    logging.getLogger("connectors.producer").warning("shown %d", 1)
+    logging.getLogger("wiredesk.connectors.producer").info("not shown")
+    logging.getLogger("wiredesk.connectors.producer").warning("shown %d", 1)
     logging.getLogger("elastic_transport.transport").warning("retrying")  # the command says it in its own words
     logging.getLogger("kafka.conn").error("refused")
     lines = capsys.readouterr().err.splitlines()

@@ -8,9 +8,9 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from pipeline.alerts import RuleSet
-from pipeline.models import CleanedArticle, DedupedArticle
 from tests.factories import deduped
+from wiredesk.pipeline.alerts import RuleSet
+from wiredesk.pipeline.models import CleanedArticle, DedupedArticle
 
 
 def with_extra(message: DedupedArticle, **extra: object) -> str:

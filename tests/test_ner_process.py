@@ -13,10 +13,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from connectors.ner_process import NerProcess
-from pipeline.enrich import enrich
-from pipeline.models import DedupedArticle
 from tests.factories import cleaned, deduped
+from wiredesk.connectors.ner_process import NerProcess
+from wiredesk.pipeline.enrich import enrich
+from wiredesk.pipeline.models import DedupedArticle
 
 TEXT = "Antony Blinken met Liu Jianchao in Washington on Tuesday, the State Department said."
 

@@ -11,14 +11,14 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from connectors.dlq import read_letters
-from connectors.elastic import sync_client
-from connectors.producer import ArticleProducer, Summary, send_paths, watch
-from connectors.runner import wait_for_outcomes
-from connectors.status import topic_sizes
-from pipeline.fate import origin_id
-from pipeline.settings import Settings
 from tests.conftest import SEEDS, WorkerProcess
+from wiredesk.connectors.dlq import read_letters
+from wiredesk.connectors.elastic import sync_client
+from wiredesk.connectors.producer import ArticleProducer, Summary, send_paths, watch
+from wiredesk.connectors.runner import wait_for_outcomes
+from wiredesk.connectors.status import topic_sizes
+from wiredesk.pipeline.fate import origin_id
+from wiredesk.pipeline.settings import Settings
 
 pytestmark = pytest.mark.integration
 

@@ -10,11 +10,11 @@ import pytest
 from click.testing import CliRunner
 from rich.console import Console
 
-from connectors.cli import main
-from connectors.producer import Summary
-from connectors.progress import PROGRESS_FROM, send_with_progress
-from pipeline.settings import Settings
 from tests.conftest import settings_env
+from wiredesk.connectors.cli import main
+from wiredesk.connectors.producer import Summary
+from wiredesk.connectors.progress import PROGRESS_FROM, send_with_progress
+from wiredesk.pipeline.settings import Settings
 
 # A stray closing tag raises MarkupError when printed as markup; [bold] would vanish into a style. "a[/]b.txt" is
 # the file "]b.txt" in the folder "a[" (a name cannot hold "/"), as found when a folder is sent.

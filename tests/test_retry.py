@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from connectors.retry import async_policy, policy
+from wiredesk.connectors.retry import async_policy, policy
 
 
 class Flaky:

@@ -13,15 +13,15 @@ import pytest
 from click.testing import CliRunner
 from elasticsearch import ApiError
 
-from connectors.cli import main
-from connectors.elastic import ROLLOVER, SearchSink, ilm_available, setup_indices, sync_client
-from connectors.search import SearchFilters, parse_since, search_articles
-from pipeline.alerts import ALERT_MAPPING
-from pipeline.index import first_index, index_action, to_document
-from pipeline.models import DedupLevel, EnrichedArticle, Entity, Tag
-from pipeline.settings import Settings
 from tests.conftest import settings_env
 from tests.factories import deduped, enriched
+from wiredesk.connectors.cli import main
+from wiredesk.connectors.elastic import ROLLOVER, SearchSink, ilm_available, setup_indices, sync_client
+from wiredesk.connectors.search import SearchFilters, parse_since, search_articles
+from wiredesk.pipeline.alerts import ALERT_MAPPING
+from wiredesk.pipeline.index import first_index, index_action, to_document
+from wiredesk.pipeline.models import DedupLevel, EnrichedArticle, Entity, Tag
+from wiredesk.pipeline.settings import Settings
 
 NOW = datetime.now(UTC)
 

@@ -13,10 +13,10 @@ from click.testing import CliRunner
 from faust.types.auth import AuthProtocol
 from pydantic import ValidationError
 
-from connectors.cli import main
-from connectors.security import faust_credentials, kafka_kwargs, search_kwargs
-from pipeline.settings import Settings, redact_url
 from tests.conftest import settings_env
+from wiredesk.connectors.cli import main
+from wiredesk.connectors.security import faust_credentials, kafka_kwargs, search_kwargs
+from wiredesk.pipeline.settings import Settings, redact_url
 
 SECRET = "s3cret-Pa55"
 # A real CA bundle, so TLS contexts can be built without a broker.

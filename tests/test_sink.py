@@ -6,11 +6,11 @@ import asyncio
 from collections.abc import Sequence
 from typing import Any
 
-from connectors.elastic import SearchSink
-from connectors.retry import backoff_s
-from pipeline.errors import TransientError
-from pipeline.index import ItemFate, ItemResult
-from pipeline.settings import Settings
+from wiredesk.connectors.elastic import SearchSink
+from wiredesk.connectors.retry import backoff_s
+from wiredesk.pipeline.errors import TransientError
+from wiredesk.pipeline.index import ItemFate, ItemResult
+from wiredesk.pipeline.settings import Settings
 
 
 class ScriptedSink(SearchSink):

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from connectors import servers
-from connectors.cli import main
-from connectors.status import EXIT_SERVER_DOWN
-from pipeline.settings import Settings
 from tests.conftest import settings_env
+from wiredesk.connectors import servers
+from wiredesk.connectors.cli import main
+from wiredesk.connectors.status import EXIT_SERVER_DOWN
+from wiredesk.pipeline.settings import Settings
 
 # Another loopback address: a probe of 127.0.0.1 instead of the configured host finds nothing there.
 HOST = "127.0.0.2"

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.dedup import DedupConfig, Deduplicator
-from pipeline.models import CleanedArticle, DedupLevel
 from tests.test_dedup import (
     MATCH_1,
     MATCH_2,
@@ -24,6 +22,8 @@ from tests.test_dedup import (
     make,
     seed_paragraphs,
 )
+from wiredesk.pipeline.dedup import DedupConfig, Deduplicator
+from wiredesk.pipeline.models import CleanedArticle, DedupLevel
 
 WION_TITLE = "US' Blinken discusses human rights with Chinese official"
 
@@ -212,7 +212,7 @@ def test_merge_after_a_split_lifts_it(wion: list[str], other: list[str]) -> None
 
 
 def test_refused_corrections_change_nothing(wion: list[str], other: list[str]) -> None:
-    from pipeline.errors import CorrectionRefused
+    from wiredesk.pipeline.errors import CorrectionRefused
 
     store: dict[str, str] = {}
     d = Deduplicator(store)
@@ -246,9 +246,9 @@ def test_split_carries_exact_copies_and_leaves_with_the_window(wion: list[str], 
 
 
 def test_labelled_pairs_name_the_correction() -> None:
-    from pipeline.corrections import index_messages, labelled_pairs
-    from pipeline.dedup import Corrected
-    from pipeline.models import Correction, CorrectionKind
+    from wiredesk.pipeline.corrections import index_messages, labelled_pairs
+    from wiredesk.pipeline.dedup import Corrected
+    from wiredesk.pipeline.models import Correction, CorrectionKind
 
     c = Correction(kind=CorrectionKind.SPLIT, article_id="x", correction_id="c13", at=T0)
     done = Corrected(different=(("x", "y"),))
@@ -261,9 +261,9 @@ def test_labelled_pairs_name_the_correction() -> None:
 
 
 def test_index_batch_applies_a_correction_after_the_document() -> None:
-    from pipeline.models import CorrectedStory, DedupInfo, StoryUpdate
     from tests.factories import deduped
     from tests.test_batch import FakeSink, run
+    from wiredesk.pipeline.models import CorrectedStory, DedupInfo, StoryUpdate
 
     sink = FakeSink()
     moved = DedupInfo(story_id="st-x-c14", is_canonical=True, fingerprint="fx")
@@ -281,7 +281,7 @@ def test_index_batch_applies_a_correction_after_the_document() -> None:
 
 
 def test_labelled_pairs_file_is_written_once_per_correction(tmp_path: Path) -> None:
-    from connectors.corrections import append_labels
+    from wiredesk.connectors.corrections import append_labels
 
     path = tmp_path / "labels" / "pairs.jsonl"
     line = {"a": "x", "b": "y", "label": "same", "by": "editor", "at": T0.isoformat(), "correction": "c16"}
@@ -292,7 +292,7 @@ def test_labelled_pairs_file_is_written_once_per_correction(tmp_path: Path) -> N
 
 
 def test_a_split_lasts_as_long_as_its_articles(wion: list[str], other: list[str]) -> None:
-    from pipeline.models import WireMeta
+    from wiredesk.pipeline.models import WireMeta
 
     def v(article: CleanedArticle, version: int) -> CleanedArticle:
         return article.model_copy(update={"wire": WireMeta(guid=article.article_id, version=version)})

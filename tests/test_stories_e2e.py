@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from rich.console import Console
 
-from connectors.corrections import labels_path
-from connectors.elastic import sync_client
-from connectors.producer import send_paths
-from connectors.runner import wait_for_outcomes
-from pipeline.settings import Settings
 from tests.conftest import SEEDS, WorkerProcess
 from tests.test_cli import wiredesk
+from wiredesk.connectors.corrections import labels_path
+from wiredesk.connectors.elastic import sync_client
+from wiredesk.connectors.producer import send_paths
+from wiredesk.connectors.runner import wait_for_outcomes
+from wiredesk.pipeline.settings import Settings
 
 pytestmark = pytest.mark.integration
 

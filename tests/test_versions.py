@@ -8,9 +8,11 @@ from datetime import timedelta
 
 import pytest
 
-from pipeline.batch import index_batch
-from pipeline.dedup import Deduplicator
-from pipeline.models import (
+from tests.test_batch import FakeSink, fake_enrich
+from tests.test_dedup import T0, make, seed_paragraphs
+from wiredesk.pipeline.batch import index_batch
+from wiredesk.pipeline.dedup import Deduplicator
+from wiredesk.pipeline.models import (
     CleanedArticle,
     DedupedArticle,
     DedupLevel,
@@ -19,9 +21,7 @@ from pipeline.models import (
     WireAction,
     WireMeta,
 )
-from pipeline.versions import Decision, Seen, decide
-from tests.test_batch import FakeSink, fake_enrich
-from tests.test_dedup import T0, make, seed_paragraphs
+from wiredesk.pipeline.versions import Decision, Seen, decide
 
 KILL = PubStatus.CANCELED
 

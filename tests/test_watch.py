@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from connectors import producer
-from connectors.producer import Ledger, Summary, watch
-from pipeline.settings import Settings
+from wiredesk.connectors import producer
+from wiredesk.connectors.producer import Ledger, Summary, watch
+from wiredesk.pipeline.settings import Settings
 
 INTERVAL_S = 0.05
 

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from connectors.elastic import sync_client
-from connectors.producer import ArticleProducer, send_paths
-from connectors.runner import wait_for_outcomes
-from pipeline.models import PubStatus, RawArticle, WireMeta, article_id_for
-from pipeline.settings import Settings
 from tests.conftest import WorkerProcess
 from tests.test_e2e import TIMEOUT_S, _wait_consumed
+from wiredesk.connectors.elastic import sync_client
+from wiredesk.connectors.producer import ArticleProducer, send_paths
+from wiredesk.connectors.runner import wait_for_outcomes
+from wiredesk.pipeline.models import PubStatus, RawArticle, WireMeta, article_id_for
+from wiredesk.pipeline.settings import Settings
 
 pytestmark = pytest.mark.integration
 

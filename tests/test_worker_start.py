@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from connectors.cli import main
-from connectors.worker import wait_for_broker
-from pipeline.settings import Settings
 from tests.conftest import SEEDS, free_port
+from wiredesk.connectors.cli import main
+from wiredesk.connectors.worker import wait_for_broker
+from wiredesk.pipeline.settings import Settings
 
 
 def test_no_broker_is_a_clear_error_after_the_wait() -> None:

@@ -11,10 +11,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from connectors.corpus import load_news_articles
-from connectors.elastic import sync_client
-from connectors.runner import read_outcomes
-from pipeline.settings import Settings
+from wiredesk.connectors.corpus import load_news_articles
+from wiredesk.connectors.elastic import sync_client
+from wiredesk.connectors.runner import read_outcomes
+from wiredesk.pipeline.settings import Settings
 
 BODY_CHARS = 600
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
@@ -72,10 +72,10 @@ def indexed_ids(settings: Settings, ids: Sequence[str]) -> list[str]:
 def refused_by_clean(paths: Sequence[Path]) -> set[str]:
     """Article ids the clean stage itself refuses (the corpus has a few empty or boilerplate-only texts):
     their expected outcome is dead_lettered, whatever the fault."""
-    from connectors.files import read_articles
-    from connectors.formats import ItemError
-    from pipeline.clean import clean
-    from pipeline.errors import InvalidInput
+    from wiredesk.connectors.files import read_articles
+    from wiredesk.connectors.formats import ItemError
+    from wiredesk.pipeline.clean import clean
+    from wiredesk.pipeline.errors import InvalidInput
 
     refused = set()
     for path in paths:

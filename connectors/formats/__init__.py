@@ -13,13 +13,13 @@ from typing import Any
 
 from lxml import etree
 
-from connectors.formats.common import Item, ItemError
-from connectors.formats.feed import parse_feed
-from connectors.formats.flat import FIELDS, parse_flat
-from connectors.formats.newsml import NAR, parse_news_item, parse_news_message, parse_nitf
-from connectors.formats.ninjs import is_ninjs, parse_ninjs
-from pipeline.errors import InvalidInput
-from pipeline.models import ContentType, RawArticle, WireMeta, article_id_for
+from wiredesk.connectors.formats.common import Item, ItemError
+from wiredesk.connectors.formats.feed import parse_feed
+from wiredesk.connectors.formats.flat import FIELDS, parse_flat
+from wiredesk.connectors.formats.newsml import NAR, parse_news_item, parse_news_message, parse_nitf
+from wiredesk.connectors.formats.ninjs import is_ninjs, parse_ninjs
+from wiredesk.pipeline.errors import InvalidInput
+from wiredesk.pipeline.models import ContentType, RawArticle, WireMeta, article_id_for
 
 __all__ = ["Item", "ItemError", "parse_document"]
 

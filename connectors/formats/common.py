@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from pipeline.errors import InvalidInput
-from pipeline.models import ContentType, PubStatus, RawArticle
+from wiredesk.pipeline.errors import InvalidInput
+from wiredesk.pipeline.models import ContentType, PubStatus, RawArticle
 
 _SPACE_RE = re.compile(r"\s+")
 

@@ -11,9 +11,9 @@ from typing import Any
 
 import feedparser
 
-from connectors.formats.common import Item, ItemError
-from pipeline.errors import InvalidInput
-from pipeline.models import ContentType, RawArticle, Subject, WireMeta, article_id_for
+from wiredesk.connectors.formats.common import Item, ItemError
+from wiredesk.pipeline.errors import InvalidInput
+from wiredesk.pipeline.models import ContentType, RawArticle, Subject, WireMeta, article_id_for
 
 # A category term that is a code rather than a word: a qcode ("medtop:11000000", "subj:04000000"), a URI, or
 # a bare number (IPTC subject codes are eight digits). Anything else ("Politics") is a name.

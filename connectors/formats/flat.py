@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from connectors.formats.common import body_type
-from pipeline.errors import InvalidInput
-from pipeline.models import RawArticle, WireMeta, article_id_for
+from wiredesk.connectors.formats.common import body_type
+from wiredesk.pipeline.errors import InvalidInput
+from wiredesk.pipeline.models import RawArticle, WireMeta, article_id_for
 
 
 class JsonArticle(BaseModel):

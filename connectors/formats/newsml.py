@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from connectors.formats.common import (
+from wiredesk.connectors.formats.common import (
     Item,
     ItemError,
     body_type,
@@ -16,8 +16,8 @@ from connectors.formats.common import (
     pub_status,
     timestamp,
 )
-from pipeline.errors import InvalidInput
-from pipeline.models import ContentType, PubStatus, RawArticle, Subject, WireMeta, article_id_for
+from wiredesk.pipeline.errors import InvalidInput
+from wiredesk.pipeline.models import ContentType, PubStatus, RawArticle, Subject, WireMeta, article_id_for
 
 NAR = "http://iptc.org/std/nar/2006-10-01/"  # every NewsML-G2 release (2.0 to 2.35) uses this one namespace
 NS = {"n": NAR}

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from connectors.formats.common import body_type, integer, one_line, pub_status, timestamp
-from pipeline.errors import InvalidInput
-from pipeline.models import ContentType, PubStatus, RawArticle, Subject, WireMeta, article_id_for
+from wiredesk.connectors.formats.common import body_type, integer, one_line, pub_status, timestamp
+from wiredesk.pipeline.errors import InvalidInput
+from wiredesk.pipeline.models import ContentType, PubStatus, RawArticle, Subject, WireMeta, article_id_for
 
 
 def is_ninjs(obj: dict[str, Any]) -> bool:
