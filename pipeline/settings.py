@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     # dedup table. That caps the deployment at what one dedup stream does: ~160-190 articles/s on one core with
     # 10k-100k articles in the window. The expensive part of dedup, the sentence vector (~27 ms per article), is
     # computed in the clean stage, which runs on every worker, and carried on the message. One worker does
-    # ~10/s end to end (make bench), so the cap binds at ~16 workers.
+    # ~15.7/s end to end (make bench), so the cap binds at ~10 workers.
     partitions: int = 3
     topic_raw: str = "wiredesk-raw"
     topic_cleaned: str = "wiredesk-cleaned"
@@ -140,10 +140,10 @@ class Settings(BaseSettings):
     # Messages read ahead per topic before fetching pauses (see connectors/app.py for why not smaller).
     stream_buffer: int = 4096
     # An article waits at most this long, from its arrival, for its batch to fill (faust_fixes.take_batches):
-    # a lone article is searchable within ~1 s. 0.25 s, not 0.5: Faust's take, used before, ticked every
-    # `within` whatever the arrivals, so a lone article waited 0-0.5 s, 0.25 s on average; this keeps that
-    # average. Under load batches start without waiting and fill up to batch_size by themselves. The ledger and
-    # alerts agents still use Faust's take, ticking at this interval.
+    # a lone article is searchable within ~1 s. 0.25 s is the average wait Faust's take gives with `within`
+    # 0.5 s (it ticks every `within` whatever the arrivals, so a lone article waits 0-0.5 s). Under load
+    # batches start without waiting and fill up to batch_size by themselves. The ledger and alerts agents still
+    # use Faust's take, ticking at this interval.
     batch_timeout_s: float = 0.25
     # Transient failures (Elasticsearch 429/5xx, timeouts) retry with exponential backoff and full jitter,
     # starting here and capped at retry_max_s, so a server that is down is polled every ~30 s at worst.

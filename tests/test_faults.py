@@ -32,7 +32,7 @@ pytestmark = pytest.mark.integration
 
 RESULTS = ROOT / "bench" / "results" / "faults.jsonl"
 # A bound against hangs, not a speed target (speed is `make bench`'s): here the largest backlog (2,000 articles
-# after kill -9) drains in 30-115 s on 2 cores, and CI machines have run the suite at half this machine's speed.
+# after kill -9) drains in 30-115 s on 2 cores, and a loaded machine runs the suite at half that speed.
 DRAIN_TIMEOUT_S = 600.0
 SURVIVOR_TIMEOUT_S = 12.0
 # How long a stop used to hang while the broker was down: mode's 60 s wait for the consumer thread.

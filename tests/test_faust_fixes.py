@@ -200,7 +200,7 @@ def restoring(applied: int, last: int, position: int, **kwargs: Any) -> FakeCons
 
 
 def test_a_restore_whose_records_were_fetched_but_never_applied_reads_the_changelog_again() -> None:
-    # As after the broker restart in CI: recovery seeked to 0, the consumer fetched to the end, none arrived.
+    # The state a broker restart can leave: recovery seeked to 0, the consumer fetched to the end, none arrived.
     c = restoring(applied=-1, last=787, position=788)
     dog = StallWatchdog({"raw"})
     assert check(dog, c) == []
