@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from tests.factories import seed_paragraphs
 from wiredesk.connectors import servers
 from wiredesk.connectors.runner import stop_worker
 from wiredesk.connectors.worker import prepare_search
@@ -165,3 +166,15 @@ def worker(backend: Settings, tmp_path_factory: pytest.TempPathFactory) -> Itera
     time.sleep(0.1)
     yield proc
     proc.stop()
+
+
+@pytest.fixture(scope="session")
+def wion() -> list[str]:
+    """The first seed's reporting paragraphs, without its headline (the first line)."""
+    return seed_paragraphs("000_88e60c92ae50af0c.txt")[1:]
+
+
+@pytest.fixture(scope="session")
+def other() -> list[str]:
+    """The second seed's reporting paragraphs: the same story by another outlet."""
+    return seed_paragraphs("002_d9abfc66759522b5.txt")

@@ -6,30 +6,16 @@ from __future__ import annotations
 import json
 import random
 import tracemalloc
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 
 import numpy as np
 import pytest
 
+from tests.factories import FOLLOW_UP, T0
 from wiredesk.pipeline import encoder
 from wiredesk.pipeline import similarity as sim
 from wiredesk.pipeline.dedup import DedupConfig, Deduplicator, dedup, head_vector
 from wiredesk.pipeline.models import Attribution, Block, CleanedArticle, DedupInfo, DedupLevel
-
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
-T0 = datetime(2024, 1, 12, 18, 0, tzinfo=UTC)
-NOT_REPORTING = ("•", "WATCH", "ALSO READ", "Also read", "(With inputs")
-
-
-def seed_paragraphs(name: str) -> list[str]:
-    """The reporting paragraphs: no navigation, promos, kickers or sub-headings (short lines without a stop)."""
-    lines = [ln.strip() for ln in (SEEDS / name).read_text(encoding="utf-8").splitlines()]
-    return [
-        ln
-        for ln in lines
-        if ln and not ln.startswith(NOT_REPORTING) and (len(ln.split()) >= 8 or ln.endswith((".", "”", '"')))
-    ]
 
 
 def make(
@@ -52,17 +38,6 @@ def make(
         blocks=tuple(Block(text=p) for p in paragraphs),
         attribution=Attribution(wire_derived=wire),
     )
-
-
-@pytest.fixture(scope="module")
-def wion() -> list[str]:
-    paras = seed_paragraphs("000_88e60c92ae50af0c.txt")
-    return paras[1:]  # the first line is the headline
-
-
-@pytest.fixture(scope="module")
-def other() -> list[str]:
-    return seed_paragraphs("002_d9abfc66759522b5.txt")
 
 
 def seed_pair(wion: list[str], other: list[str]) -> tuple[CleanedArticle, CleanedArticle]:
@@ -326,17 +301,7 @@ def test_same_topic_different_stories_stay_apart(first: list[str], second: list[
 
 
 def test_follow_up_a_day_later_stays_apart(wion: list[str]) -> None:
-    # The next day's story repeats a quote and the cast from the first, but reports a new development.
-    follow = [
-        "A day after Taiwan's election, US Secretary of State Antony Blinken congratulated Lai Ching-te on his "
-        "victory and said Washington would send a delegation of former officials to Taipei.",
-        "China's foreign ministry said it lodged a protest with the United States over the statement.",
-        "On Friday Blinken had met Liu Jianchao in Washington, where, according to spokesman Matthew Miller, "
-        "“The Secretary reiterated the importance of maintaining peace and stability across the Taiwan Strait "
-        "and in the South China Sea.”",
-        "The delegation will include former national security adviser Stephen Hadley and former deputy "
-        "secretary of state James Steinberg, the State Department said.",
-    ]
+    follow = FOLLOW_UP
     d = Deduplicator({})
     a = d.process(make("fri", wion, published=T0))
     b = d.process(make("sun", follow, published=T0 + timedelta(hours=30)))

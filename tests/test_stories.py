@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.factories import FOLLOW_UP
 from tests.test_dedup import (
     MATCH_1,
     MATCH_2,
@@ -20,22 +21,11 @@ from tests.test_dedup import (
     WEATHER_2,
     _near_variants,
     make,
-    seed_paragraphs,
 )
 from wiredesk.pipeline.dedup import DedupConfig, Deduplicator
 from wiredesk.pipeline.models import CleanedArticle, DedupLevel
 
 WION_TITLE = "US' Blinken discusses human rights with Chinese official"
-
-
-@pytest.fixture(scope="module")
-def wion() -> list[str]:
-    return seed_paragraphs("000_88e60c92ae50af0c.txt")[1:]
-
-
-@pytest.fixture(scope="module")
-def other() -> list[str]:
-    return seed_paragraphs("002_d9abfc66759522b5.txt")
 
 
 def ten_days(wion: list[str], other: list[str]) -> list[tuple[str, list[str], str, str, timedelta]]:
@@ -311,17 +301,6 @@ def test_a_split_lasts_as_long_as_its_articles(wion: list[str], other: list[str]
 
 
 # ------------------------------------------------------------------------------------------------ storylines
-
-FOLLOW_UP = [
-    "A day after Taiwan's election, US Secretary of State Antony Blinken congratulated Lai Ching-te on his "
-    "victory and said Washington would send a delegation of former officials to Taipei.",
-    "China's foreign ministry said it lodged a protest with the United States over the statement.",
-    "On Friday Blinken had met Liu Jianchao in Washington, where, according to spokesman Matthew Miller, "
-    "“The Secretary reiterated the importance of maintaining peace and stability across the Taiwan Strait "
-    "and in the South China Sea.”",
-    "The delegation will include former national security adviser Stephen Hadley and former deputy "
-    "secretary of state James Steinberg, the State Department said.",
-]
 
 
 def test_a_follow_up_is_another_story_of_the_same_storyline(wion: list[str]) -> None:

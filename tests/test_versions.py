@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from tests.test_batch import FakeSink, fake_enrich
-from tests.test_dedup import T0, make, seed_paragraphs
+from tests.test_dedup import T0, make
 from wiredesk.pipeline.batch import index_batch
 from wiredesk.pipeline.dedup import Deduplicator
 from wiredesk.pipeline.models import (
@@ -24,16 +24,6 @@ from wiredesk.pipeline.models import (
 from wiredesk.pipeline.versions import Decision, Seen, decide
 
 KILL = PubStatus.CANCELED
-
-
-@pytest.fixture(scope="module")
-def wion() -> list[str]:
-    return seed_paragraphs("000_88e60c92ae50af0c.txt")[1:]
-
-
-@pytest.fixture(scope="module")
-def other() -> list[str]:
-    return seed_paragraphs("002_d9abfc66759522b5.txt")
 
 
 def w(version: int | None, status: PubStatus = PubStatus.USABLE) -> WireMeta:
