@@ -674,3 +674,18 @@ def test_bulk_index_inserts_equal_single_inserts() -> None:
     probe = np.arange(1, 500, dtype=np.uint64)
     assert sorted(one.lookup(probe)) == sorted(many.lookup(probe)) and 7 not in many.lookup(probe)
     assert len(one) == len(many) == 300 * 20
+
+
+@pytest.mark.parametrize(
+    ("cos", "gap_h", "same_source", "close"),
+    [
+        (0.71, 10.0, False, True),  # same day: the usual cosine
+        (0.84, 24.0, False, False),  # the next day the vectors must be closer still
+        (0.86, 24.0, False, True),
+        (0.99, 40.0, False, False),  # beyond rewrite_max_gap_hours: never
+        (0.99, 2.0, True, False),  # one outlet does not rewrite its own story
+        (None, 2.0, False, False),  # no vector, no vector rule
+    ],
+)
+def test_close_vectors(cos: float | None, gap_h: float, same_source: bool, close: bool) -> None:
+    assert Deduplicator({})._close_vectors(cos, gap_h, same_source=same_source) is close
