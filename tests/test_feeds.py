@@ -349,19 +349,25 @@ def test_failing_feed_backs_off_and_does_not_stop_the_others(
     poller.close()
 
 
+def run_settings(tmp_path: Path, worker_id: str, **extra: float) -> Settings:
+    """Settings for a `wiredesk run` of its own: its own local servers, ports and data dir."""
+    return Settings(
+        broker_url=f"kafka://127.0.0.1:{free_port()}",
+        search_url=f"http://127.0.0.1:{free_port()}",
+        data_dir=tmp_path / "data",
+        worker_id=worker_id,
+        web_port=free_port(),
+        metrics_port=free_port(),
+        feeds_path=tmp_path / "feeds.yml",
+        **extra,
+    )
+
+
 @pytest.mark.integration
 def test_run_polls_feeds_in_the_background(tmp_path: Path, site: Site) -> None:
     """`wiredesk run` with a feeds.yml: an item is indexed, then one added later is indexed too."""
     site.add("/rss.xml", make_item("r1"))
-    settings = Settings(
-        broker_url=f"kafka://127.0.0.1:{free_port()}",
-        search_url=f"http://127.0.0.1:{free_port()}",
-        data_dir=tmp_path / "data",
-        worker_id="test-run-feeds",
-        web_port=free_port(),
-        feeds_path=tmp_path / "feeds.yml",
-        feed_tick_s=0.2,
-    )
+    settings = run_settings(tmp_path, "test-run-feeds", feed_tick_s=0.2)
     save_feeds(settings.feeds_path, [FeedConfig(url=f"{site.url}/rss.xml", interval_s=1)])
     log = tmp_path / "run.log"
     env = {**os.environ, **settings_env(settings)}
@@ -390,14 +396,7 @@ def test_run_polls_feeds_in_the_background(tmp_path: Path, site: Site) -> None:
 @pytest.mark.integration
 def test_run_once_polls_each_feed_once_and_shows_what_was_indexed(tmp_path: Path, site: Site) -> None:
     site.add("/rss.xml", make_item("o1"))
-    settings = Settings(
-        broker_url=f"kafka://127.0.0.1:{free_port()}",
-        search_url=f"http://127.0.0.1:{free_port()}",
-        data_dir=tmp_path / "data",
-        worker_id="test-run-once-feeds",
-        web_port=free_port(),
-        feeds_path=tmp_path / "feeds.yml",
-    )
+    settings = run_settings(tmp_path, "test-run-once-feeds")
     save_feeds(settings.feeds_path, [FeedConfig(url=f"{site.url}/rss.xml")])
     env = {**os.environ, **settings_env(settings), "COLUMNS": "200"}
     args = ["run", "--once", "--seeds", str(tmp_path / "no-seeds"), "--inbox", str(tmp_path / "inbox")]
