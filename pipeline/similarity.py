@@ -40,6 +40,31 @@ _NOT_NAMES_TEXT = """a an the this that these those there here it its he she his
     monday tuesday wednesday thursday friday saturday sunday january february march april may june july
     august september october november december jan feb mar apr jun jul aug sep sept oct nov dec"""
 _NOT_NAMES = frozenset(_NOT_NAMES_TEXT.split())
+# A country's adjective and its name are one name: "Egyptian officials" and "Egypt's army" report on one country
+# (without this the two share nothing). The nationalities most often in wire copy; plural forms ("Afghans",
+# "Iraqis") are mapped too. Irregular ones only: names whose adjective is the name itself need no entry.
+_DEMONYMS_TEXT = """afghan:afghanistan afghans:afghanistan albanian:albania algerian:algeria american:america
+americans:america argentine:argentina argentinian:argentina armenian:armenia australian:australia
+australians:australia austrian:austria azerbaijani:azerbaijan bahraini:bahrain bangladeshi:bangladesh
+belarusian:belarus belgian:belgium bolivian:bolivia bosnian:bosnia brazilian:brazil british:britain
+bulgarian:bulgaria burmese:myanmar cambodian:cambodia canadian:canada canadians:canada chilean:chile
+chinese:china colombian:colombia croatian:croatia cuban:cuba cypriot:cyprus czech:czechia danish:denmark
+dutch:netherlands ecuadorian:ecuador egyptian:egypt egyptians:egypt emirati:uae eritrean:eritrea
+estonian:estonia ethiopian:ethiopia filipino:philippines finnish:finland french:france georgian:georgia
+german:germany germans:germany ghanaian:ghana greek:greece hungarian:hungary icelandic:iceland indian:india
+indians:india indonesian:indonesia iranian:iran iranians:iran iraqi:iraq iraqis:iraq irish:ireland
+israeli:israel israelis:israel italian:italy italians:italy japanese:japan jordanian:jordan kazakh:kazakhstan
+kenyan:kenya korean:korea kosovar:kosovo kurdish:kurds kuwaiti:kuwait latvian:latvia lebanese:lebanon
+libyan:libya libyans:libya lithuanian:lithuania malaysian:malaysia maltese:malta mexican:mexico mexicans:mexico
+moldovan:moldova mongolian:mongolia moroccan:morocco nepalese:nepal nigerian:nigeria norwegian:norway
+pakistani:pakistan pakistanis:pakistan palestinian:palestine palestinians:palestine peruvian:peru polish:poland
+portuguese:portugal qatari:qatar romanian:romania russian:russia russians:russia rwandan:rwanda
+saudis:saudi scottish:scotland serbian:serbia slovak:slovakia slovenian:slovenia somali:somalia
+spanish:spain sudanese:sudan swedish:sweden swiss:switzerland syrian:syria syrians:syria
+taiwanese:taiwan thai:thailand tunisian:tunisia turkish:turkey turks:turkey ugandan:uganda ukrainian:ukraine
+ukrainians:ukraine uzbek:uzbekistan venezuelan:venezuela vietnamese:vietnam welsh:wales yemeni:yemen
+zimbabwean:zimbabwe"""
+_DEMONYMS = dict(pair.split(":") for pair in _DEMONYMS_TEXT.split())
 
 
 def normalise(text: str) -> str:
@@ -167,6 +192,7 @@ def names(text: str) -> set[str]:
         token = _POSSESSIVE.sub("", m.group(0).casefold()).strip("’'-")
         if len(token) < 2 or token in _NOT_NAMES or token.isdigit():
             continue
+        token = _DEMONYMS.get(token, token)
         before = text[max(0, m.start() - 8) : m.start()].rstrip(" \t")
         starts_sentence = not before or before[-1] in '.!?\n“":•|'
         (initial if starts_sentence else mid).add(token)

@@ -41,6 +41,7 @@ from wiredesk.pipeline.models import Block, CleanedArticle, DedupInfo, DedupLeve
 
 CACHE = ROOT / ".wiredesk" / "cache"
 LABELS = ROOT / "tests" / "data" / "story_labels.json"
+HELDOUT = ROOT / "tests" / "data" / "story_heldout.json"
 SEEDS = ROOT / "seeds"
 _SENT = re.compile(r"(?<=[.!?])\s+(?=[A-Z“\"])")
 _RANK = {DedupLevel.EXACT: 3, DedupLevel.NEAR: 2, DedupLevel.REWRITE: 1}
