@@ -383,8 +383,13 @@ class Deduplicator:
         self._heads = sim.IntIndex()
         self._head_df: Counter[int] = Counter()
         self._idf_memo: dict[int, dict[int, float]] = {}
-        # The window's head vectors as one matrix, with each row's slot and source; rebuilt when the window changes.
-        self._vec_index: tuple[np.ndarray, list[tuple[int, str]]] | None = None
+        # The window's head vectors as rows of one float32 matrix (1.5 KB per article; float16 has no fast matrix
+        # product in numpy), each row's slot (None: free) and source; freed rows are reused.
+        self._vecs = np.zeros((0, 0), dtype=np.float32)
+        self._vec_slots: list[int | None] = []
+        self._vec_sources: list[str] = []
+        self._vec_free: list[int] = []
+        self._vec_row: dict[int, int] = {}
         self._clock: list[tuple[float, str]] = []
         # Store keys of records that have no article entry to evict with: kills (v:) and corrections (c:).
         self._record_clock: list[tuple[float, str]] = []
@@ -607,19 +612,43 @@ class Deduplicator:
     def _vector_candidates(self, f: _Features) -> Counter[int]:
         """The window's closest head vectors of other outlets (see `vector_candidates`)."""
         c = self.config
-        if not f.vec.size:
+        n = len(self._vec_slots)
+        if not f.vec.size or n == len(self._vec_free):
             return Counter()
-        if self._vec_index is None:
-            entries = [e for e in self._entries.values() if e.vec.size and not e.exact]
-            matrix = np.stack([e.vec for e in entries]).astype(np.float32) if entries else np.zeros((0, f.vec.size))
-            self._vec_index = (matrix, [(e.slot, e.source) for e in entries])
-        matrix, slots = self._vec_index
-        if not slots:
-            return Counter()
-        cos = matrix @ f.vec.astype(np.float32)
+        cos = self._vecs[:n] @ f.vec.astype(np.float32)
         best = np.argsort(-cos)[: c.vector_candidates + 10]  # a few spare for the same outlet's, skipped below
-        found = [slots[i][0] for i in best if cos[i] >= c.vector_candidate_cos and slots[i][1] != f.source]
+        found = [
+            slot
+            for i in best
+            if cos[i] >= c.vector_candidate_cos
+            and (slot := self._vec_slots[i]) is not None
+            and self._vec_sources[i] != f.source
+        ]
         return Counter(found[: c.vector_candidates])
+
+    def _add_vector(self, entry: _Entry) -> None:
+        """Give the entry's head vector a row of the window's vector matrix (a freed row, else a new one)."""
+        if self._vec_free:
+            row = self._vec_free.pop()
+        else:
+            row = len(self._vec_slots)
+            if row == self._vecs.shape[0]:  # full: double it, so appends cost O(1) on average
+                grown = np.zeros((max(64, 2 * row), entry.vec.size), dtype=np.float32)
+                if row:
+                    grown[:row] = self._vecs[:row]
+                self._vecs = grown
+            self._vec_slots.append(None)
+            self._vec_sources.append("")
+        self._vecs[row] = entry.vec
+        self._vec_slots[row], self._vec_sources[row] = entry.slot, entry.source
+        self._vec_row[entry.slot] = row
+
+    def _drop_vector(self, entry: _Entry) -> None:
+        row = self._vec_row.pop(entry.slot, None)
+        if row is not None:
+            self._vecs[row] = 0.0  # cos 0: never a candidate while the row is free
+            self._vec_slots[row] = None
+            self._vec_free.append(row)
 
     def _background_quotes(self, f: _Features) -> set[int]:
         """Indices of `f.quotes` already present in `quote_background_stories` or more stories (see config)."""
@@ -1187,7 +1216,6 @@ class Deduplicator:
 
     def _remember(self, aid: str, record: dict[str, Any]) -> None:
         self._idf_memo.clear()
-        self._vec_index = None
         info = record["info"]
         entry = _Entry(
             article_id=aid,
@@ -1211,6 +1239,8 @@ class Deduplicator:
             entry.title = _unb64(record.get("title", ""))
             entry.explainer = record.get("ex", False)
             entry.vec = _vec_unb64(record.get("vec", ""))
+            if entry.vec.size:
+                self._add_vector(entry)
             self._heads.add(entry.head.astype(np.uint64), entry.slot)
             self._head_df.update(entry.head.tolist())
             if entry.n_words >= self.config.min_words:
@@ -1226,7 +1256,7 @@ class Deduplicator:
 
     def _forget(self, entry: _Entry) -> None:
         self._idf_memo.clear()
-        self._vec_index = None
+        self._drop_vector(entry)
         del self._entries[entry.article_id]
         del self._by_slot[entry.slot]
         self._bands.remove(entry.slot)

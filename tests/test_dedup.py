@@ -228,7 +228,9 @@ def test_memory_per_article_is_bounded(wion: list[str]) -> None:
         d.process(art)
     used = (tracemalloc.get_traced_memory()[0] - before) / len(arts)
     tracemalloc.stop()
-    assert used < 12_000, used  # bytes per ~600-word article, store (JSON values) included
+    # bytes per ~600-word article, store (JSON values) included; of it the head-vector matrix row: 1.5 KB, up to
+    # twice that while the matrix has grown ahead of the window (capacity doubles)
+    assert used < 14_500, used
 
 
 # ---------------------------------------------------------------------------------------- hard negatives
