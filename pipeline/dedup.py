@@ -138,6 +138,9 @@ class DedupConfig(BaseModel):
     # is not scored further (names, quotes): no such pair of the labelled sets is above the model's threshold, and
     # most candidates of a busy window end here.
     cheap_head: float = 0.05
+    # Body evidence: the distinct content words of the first 200 words (about the first five paragraphs: the
+    # development and its immediate detail, before the background that related stories share), idf-weighted.
+    body_words: int = 200
     # Headline + first sentence content words kept (a headline is ~10, a first sentence 20-40).
     head_words: int = 60
     # Candidates without a shared quote come from the headline index: only words in at most this many heads of
@@ -252,6 +255,7 @@ class _Entry:
     names: sim.U32 = field(default_factory=lambda: np.zeros(0, dtype=np.uint32))
     numbers: sim.U32 = field(default_factory=lambda: np.zeros(0, dtype=np.uint32))
     lead: sim.U32 = field(default_factory=lambda: np.zeros(0, dtype=np.uint32))
+    body: sim.U32 = field(default_factory=lambda: np.zeros(0, dtype=np.uint32))
     head: sim.U32 = field(default_factory=lambda: np.zeros(0, dtype=np.uint32))
     title: sim.U32 = field(default_factory=lambda: np.zeros(0, dtype=np.uint32))
     explainer: bool = False
@@ -273,6 +277,7 @@ class _Features:
     names: sim.U32
     numbers: sim.U32
     lead: sim.U32
+    body: sim.U32  # content words of the first `body_words` words
     head: sim.U32  # headline + first sentence content words: the development reported
     title: sim.U32  # the headline's content words alone
     explainer: bool
@@ -382,6 +387,7 @@ class Deduplicator:
         self._name_df: Counter[int] = Counter()
         self._heads = sim.IntIndex()
         self._head_df: Counter[int] = Counter()
+        self._body_df: Counter[int] = Counter()
         self._idf_memo: dict[int, dict[int, float]] = {}
         # The window's head vectors as rows of one float32 matrix (1.5 KB per article; float16 has no fast matrix
         # product in numpy), each row's slot (None: free) and source; freed rows are reused.
@@ -555,6 +561,7 @@ class Deduplicator:
             names=_u32({sim.hash32(n) for n in sim.names(full)}, c.max_names),
             numbers=_u32({sim.hash32(n) for n in sim.numbers(full)}, c.max_numbers),
             lead=_u32({sim.hash32(w) for w in sim.lead_words(text, c.lead_words)}, c.lead_words),
+            body=np.array(sorted({sim.hash32(w) for w in sim.lead_words(text, c.body_words)}), dtype=np.uint32),
             head=_u32({sim.hash32(w) for w in sim.head_words(article.title, text, c.head_words)}, c.head_words),
             title=_u32({sim.hash32(w) for w in sim.head_words(article.title, "", c.head_words)}, c.head_words),
             explainer=sim.is_explainer(article.title),
@@ -716,6 +723,7 @@ class Deduplicator:
             "head": head,
             "title": self._weighted_jaccard(f.title, e.title, self._head_df),
             "lead": _jaccard(f.lead, e.lead),
+            "body": self._weighted_jaccard(f.body, e.body, self._body_df),
             "shared_quotes": float(quotes),
             "late": float(gap_h > self.config.rewrite_gap_hours),
         }
@@ -859,6 +867,7 @@ class Deduplicator:
                 "names": _b64(f.names),
                 "nums": _b64(f.numbers),
                 "lead": _b64(f.lead),
+                "body": _b64(f.body),
                 "head": _b64(f.head),
                 "title": _b64(f.title),
                 "ex": f.explainer,
@@ -1243,6 +1252,8 @@ class Deduplicator:
                 self._add_vector(entry)
             self._heads.add(entry.head.astype(np.uint64), entry.slot)
             self._head_df.update(entry.head.tolist())
+            entry.body = _unb64(record.get("body", ""))  # added without a schema bump, like "head"
+            self._body_df.update(entry.body.tolist())
             if entry.n_words >= self.config.min_words:
                 self._bands.add(self._band_keys(entry.sig), entry.slot)
             qkeys = np.frombuffer(base64.b64decode(record["qk"]), dtype="<u8").astype(np.uint64)
@@ -1264,6 +1275,7 @@ class Deduplicator:
         self._name_df.subtract(entry.names.tolist())
         self._heads.remove(entry.slot)
         self._head_df.subtract(entry.head.tolist())
+        self._body_df.subtract(entry.body.tolist())
         fps = self._by_fp[entry.fp]
         fps.remove(entry.article_id)
         if not fps:

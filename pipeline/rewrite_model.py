@@ -6,8 +6,8 @@ evidence trades the signals against each other (a close sentence vector makes up
 shared quote does not rescue a lead about something else), and its weights and threshold are fitted by
 cross-validation grouped by story (scripts/fit_rewrite.py), so what is reported was not tuned on.
 
-The fitted numbers live in `rewrite_model.json` beside this module, with how they were fitted; a refit (e.g. with
-the editors' corrections, <data_dir>/labelled_pairs.jsonl) rewrites that file and nothing else.
+The fitted numbers live in `rewrite_model.json` beside this module, with how they were fitted and their
+cross-validated and held-out figures; a refit rewrites that file and nothing else.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ TRANSFORMS: dict[str, Callable[[Mapping[str, float]], float]] = {
     "head": lambda ev: math.sqrt(ev["head"]),
     "title": lambda ev: math.sqrt(ev["title"]),
     "lead": lambda ev: ev["lead"],
+    "body": lambda ev: math.sqrt(ev["body"]),
     "quotes": lambda ev: min(ev["shared_quotes"], 2.0),
     "late": lambda ev: ev["late"],
 }

@@ -87,13 +87,25 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n", type=int, default=400)
     ap.add_argument("--out", type=Path, default=ROOT / ".wiredesk" / "heldout" / "candidates.json")
+    ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--exclude", type=Path, nargs="*", default=[], help="more label files whose pairs to leave out")
     args = ap.parse_args()
     arts = [a for a in load_news_articles(CACHE) if len(a.text.split()) >= 40]
-    labelled = {frozenset((p["a"], p["b"])) for p in json.loads(LABELS.read_text(encoding="utf-8"))["pairs"]}
-    print(f"{len(arts)} articles; tf-idf ...", file=sys.stderr)
-    t = tfidf(arts)
-    print("sentence vectors ...", file=sys.stderr)
-    v = body_vectors(arts)
+    labelled = {
+        frozenset((p["a"], p["b"]))
+        for path in (LABELS, *args.exclude)
+        for p in json.loads(path.read_text(encoding="utf-8"))["pairs"]
+    }
+    sims = CACHE.parent / "heldout" / "similarities.npz"
+    if sims.exists():
+        t, v = (np.load(sims)[k] for k in ("tfidf", "vectors"))
+    else:
+        print(f"{len(arts)} articles; tf-idf ...", file=sys.stderr)
+        t = tfidf(arts)
+        print("sentence vectors (~9 min on one core) ...", file=sys.stderr)
+        v = body_vectors(arts)
+        sims.parent.mkdir(parents=True, exist_ok=True)
+        np.savez(sims, tfidf=t, vectors=v)
     days = [day(a).toordinal() for a in arts]
     pools: dict[str, list[tuple[int, int]]] = {k: [] for k in STRATA}
     for i in range(len(arts)):
@@ -114,7 +126,7 @@ def main() -> None:
                 pools["tfidf_lo_vec"].append((i, j))
             elif ti < 0.08 and vi >= 0.65:
                 pools["vec_only"].append((i, j))
-    rng = random.Random(11)
+    rng = random.Random(args.seed)
     chosen = []
     for k, share in STRATA.items():
         pool = pools[k]
