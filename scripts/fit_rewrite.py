@@ -43,7 +43,7 @@ from wiredesk.pipeline.models import CleanedArticle  # noqa: E402
 # Fitted on both training label files: the first (pairs found by word overlap) and the second (pairs found by
 # full-text and body-vector similarity, like the held-out set but disjoint from it).
 TRAINING = (LABELS, ROOT / "tests" / "data" / "story_labels2.json")
-FEATURES = ("cos", "names", "names_min", "title", "lead", "quotes", "late")
+FEATURES = ("cos", "names", "names_min", "title", "lead", "body", "quotes", "late")
 K, SHUFFLES = 5, 5
 # Ridge on the standardised weights: 1.0 is mild for ~500 pairs and 8 inputs (it changes the weights by a few %).
 L2 = 1.0

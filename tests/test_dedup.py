@@ -688,12 +688,12 @@ def test_the_rewrite_model_is_fitted_and_sane() -> None:
     # score (a refit that learned a negative weight for the vectors or the names would be a broken fit).
     m = DedupConfig().rewrite_model
     assert m.fitted["by"] == "scripts/fit_rewrite.py" and m.threshold < m.merge_threshold
-    weak = {"cos": 0.5, "names": 0.1, "names_min": 0.2, "head": 0.05, "title": 0.05, "lead": 0.1}
+    weak = {"cos": 0.5, "names": 0.1, "names_min": 0.2, "head": 0.05, "title": 0.05, "lead": 0.1, "body": 0.05}
     base = weak | {"shared_quotes": 0.0, "late": 0.0}
-    for feature in ("cos", "names", "title", "shared_quotes"):
+    for feature in ("cos", "names", "title", "body", "shared_quotes"):
         assert m.logit(base | {feature: base[feature] + 0.5}) > m.logit(base), feature
     assert m.logit(base | {"late": 1.0}) < m.logit(base)
-    assert m.logit(base) < m.threshold < m.logit(base | {"cos": 0.9, "names": 0.4, "head": 0.3})
+    assert m.logit(base) < m.threshold < m.logit(base | {"cos": 0.9, "names": 0.4, "title": 0.3, "body": 0.3})
 
 
 def test_a_country_and_its_adjective_are_one_name() -> None:
