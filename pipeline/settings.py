@@ -79,10 +79,12 @@ class Settings(BaseSettings):
 
     # Topics. raw/deduped/dlq are spread over `partitions` so several workers can share the work.
     # `cleaned` has a single partition on purpose: every article must meet every candidate duplicate in one
-    # dedup table. That caps the deployment at what one dedup stream does: ~160-190 articles/s on one core with
-    # 10k-100k articles in the window. The expensive part of dedup, the sentence vector (~27 ms per article), is
-    # computed in the clean stage, which runs on every worker, and carried on the message. One worker does
-    # ~15.7/s end to end (make bench), so the cap binds at ~10 workers.
+    # dedup table. That caps the deployment at what one dedup stream does on one core: ~119 articles/s with 10k
+    # articles in the window, ~33/s with 100k (scripts/dedup_eval.py; the scan of the window's head vectors grows
+    # with it). The expensive part of dedup, the sentence vector (~33 ms per article), is computed in the clean
+    # stage, which runs on every worker, and carried on the message. One worker does ~15.7/s end to end (make
+    # bench), so the cap binds at ~7 workers with 10k, ~2 with 100k. A 72 h window of 100k articles is ~0.4
+    # arriving per second: the cap is felt when a backlog is replayed, not in steady flow.
     partitions: int = 3
     topic_raw: str = "wiredesk-raw"
     topic_cleaned: str = "wiredesk-cleaned"

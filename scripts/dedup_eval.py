@@ -105,6 +105,9 @@ class Tracker:
     def same(self, a: str, b: str) -> bool:
         return self.info[a].story_id == self.info[b].story_id
 
+    def same_storyline(self, a: str, b: str) -> bool:
+        return self.info[a].storyline_id == self.info[b].storyline_id
+
     def _component(self, level: DedupLevel) -> dict[str, str]:
         """Union-find roots over the links of at least `level` (exact: exact links only; near: near or exact)."""
         if level not in self._components:
@@ -288,6 +291,11 @@ def eval_labelled(
         pos_all = [p for p in ps if p["label"] == "same"]
         tp_all = sum(tr.same(p["a"], p["b"]) for p in pos_all)
         res["all_levels"] = prf(tp_all, len(merged), len(pos_all) - tp_all)
+        # The storyline level (issue 17): "same" and "related" pairs belong together, "different" ones do not.
+        together = [p for p in ps if p["label"] != "different"]
+        tp_line = sum(tr.same_storyline(p["a"], p["b"]) for p in together)
+        fp_line = sum(tr.same_storyline(p["a"], p["b"]) for p in ps if p["label"] == "different")
+        res["storyline"] = prf(tp_line, fp_line, len(together) - tp_line)
         res["hard_negatives"] = len(negatives)
         res["hard_negatives_merged"] = len(merged)
         res["merged_by_label"] = dict(Counter(p["label"] for p in merged))
@@ -516,7 +524,9 @@ def print_table(r: dict[str, object]) -> None:
     for part in ("dev", "test", "all"):
         for level in ("near", "rewrite", "all_levels"):
             add(f"story labels {part} {level}", lab[part][level])
+    add("story labels all storyline", lab["all"]["storyline"])
     add("held-out rewrite", held["all"]["rewrite"])
+    add("held-out storyline", held["all"]["storyline"])
     print(f"{'set':32} {'P':>7} {'R':>7} {'F1':>7}  counts")
     for row in rows:
         print(f"{row[0]:32} {row[1]:>7} {row[2]:>7} {row[3]:>7}  {row[4]}")
