@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import faulthandler
 import json
+import signal
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -55,6 +57,9 @@ def main() -> None:
     """wiredesk: clean, deduplicate, enrich and index news wire articles streamed through Kafka."""
     from wiredesk.connectors.logs import configure_cli
 
+    # `kill -USR1 <pid>` prints every thread's stack to stderr: how to see where a command that does not stop
+    # is waiting, without stopping it.
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     configure_cli(_settings())
 
 

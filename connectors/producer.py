@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kafka import KafkaProducer
-from kafka.errors import KafkaError
+from kafka.errors import KafkaError, KafkaTimeoutError
 
 from wiredesk.connectors.files import is_candidate, read_articles
 from wiredesk.connectors.formats import ItemError
@@ -22,6 +23,7 @@ from wiredesk.pipeline.models import DeadLetter, RawArticle
 from wiredesk.pipeline.settings import Settings
 
 STAGE = "produce"
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -59,8 +61,14 @@ class ArticleProducer:
         )
 
     def close(self) -> None:
-        self._producer.flush()
-        self._producer.close()
+        """Bounded, so Ctrl-C never hangs on a broker that stopped answering. Every send is already awaited where
+        it is made (nothing is recorded as sent before the broker's ack), so what a timeout leaves unsent is sent
+        again by the next run."""
+        try:
+            self._producer.flush(timeout=self.settings.request_timeout_s)
+        except KafkaTimeoutError:
+            log.warning("the broker did not take the last records within %.0f s", self.settings.request_timeout_s)
+        self._producer.close(timeout=self.settings.request_timeout_s)
 
     def send_articles(self, articles: Sequence[RawArticle]) -> Summary:
         """Send articles that did not come from a file (a polled feed) and wait until the broker has every one;

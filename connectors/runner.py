@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -27,12 +28,24 @@ from wiredesk.connectors.worker import EXIT_STOP_TIMEOUT, prepare_search
 from wiredesk.pipeline.models import utcnow
 from wiredesk.pipeline.settings import Settings
 
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # Seconds a worker gets to finish its batch and commit after SIGTERM before it is killed.
 STOP_GRACE_S = 30.0
 
 
 class WorkerDied(RuntimeError):
     pass
+
+
+def _stopped_with_parent() -> Callable[[], None] | None:
+    """For the worker's fork: SIGTERM (a clean stop) when the `wiredesk run` that started it dies, even by kill -9,
+    so no orphan keeps re-creating topics on the next run's servers. prctl is looked up here, before the fork: the
+    child then only makes the system call. Not Linux: None, and a killed run leaves its worker behind."""
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return lambda: prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def start_worker(settings: Settings) -> tuple[subprocess.Popen[bytes], Path]:
@@ -44,6 +57,7 @@ def start_worker(settings: Settings) -> tuple[subprocess.Popen[bytes], Path]:
             stdout=log,
             stderr=subprocess.STDOUT,
             env=os.environ.copy(),
+            preexec_fn=_stopped_with_parent(),  # one system call in the child: no lock to deadlock on
         )
     return proc, log_path
 
@@ -204,6 +218,10 @@ def poll_feeds_once(settings: Settings, producer: ArticleProducer, console: Cons
     return Summary(sent=sent)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_local(
     settings: Settings,
     *,
@@ -214,6 +232,10 @@ def run_local(
     console: Console,
     out: Console,
 ) -> int:
+    # SIGTERM (`kill`, a supervisor, `docker stop`) stops like Ctrl-C: the worker, then the servers. Without it
+    # Python would exit at once and leave both running; and a `wiredesk run` started in the background of a
+    # script, where SIGINT is ignored, could not be stopped cleanly at all.
+    signal.signal(signal.SIGTERM, _interrupt)
     console.print("starting the local servers …")
     started = servers.up(settings)
     prepare_search(settings)
@@ -251,6 +273,7 @@ def run_local(
         console.print(escape("\n".join(log_path.read_text(errors="replace").splitlines()[-30:])))
         return 1
     finally:
+        console.print("stopping …")
         # A poll in progress finishes within one HTTP timeout per request; the thread is a daemon, so a stuck
         # one cannot keep the process alive after that.
         feeds.stop(settings.feed_timeout_s)

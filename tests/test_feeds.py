@@ -384,13 +384,62 @@ def test_run_polls_feeds_in_the_background(tmp_path: Path, site: Site) -> None:
         assert doc["title"] == "Terminal reopens r2" and PARAGRAPHS[0] in doc["body"]
         assert "Terminal reopens r1" in log.read_text()  # the progress line of the first item
     finally:
-        proc.send_signal(signal.SIGINT)
+        # SIGTERM, what a supervisor sends; it stops like Ctrl-C (SIGINT is ignored if the suite runs in the
+        # background of a non-interactive shell).
+        proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(60)
         except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGUSR1)  # every thread's stack into the log: where it waits
+            time.sleep(1)
             proc.kill()
             proc.wait()
-    assert "local servers stopped" in log.read_text()
+    worker_logs = "".join(f.read_text(errors="replace")[-3000:] for f in (tmp_path / "data").glob("*.log"))
+    assert "local servers stopped" in log.read_text(), f"{log.read_text()[-6000:]}\n--- worker:\n{worker_logs}"
+
+
+@pytest.mark.integration
+def test_a_killed_run_takes_its_worker_with_it(tmp_path: Path) -> None:
+    """kill -9 of `wiredesk run` (no chance to clean up): its worker stops too instead of living on as an orphan."""
+    import re
+
+    from wiredesk.connectors import servers
+
+    settings = run_settings(tmp_path, "test-run-killed")
+    log = tmp_path / "run.log"
+    env = {**os.environ, **settings_env(settings)}
+    args = ["run", "--seeds", str(tmp_path / "no-seeds"), "--inbox", str(tmp_path / "inbox")]
+    with log.open("wb") as fh:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wiredesk.connectors.cli", *args], cwd=ROOT, env=env, stdout=fh, stderr=fh
+        )
+    worker = 0
+    try:
+        deadline = time.monotonic() + TIMEOUT_S
+        while not (found := re.search(r"worker started \(pid (\d+)", log.read_text())):
+            assert proc.poll() is None and time.monotonic() < deadline, log.read_text()[-3000:]
+            time.sleep(0.2)
+        worker = int(found.group(1))
+        proc.kill()
+        proc.wait()
+        # SIGTERM on the parent's death: the worker stops as it does on Ctrl-C (Faust's stop, then exit).
+        deadline = time.monotonic() + 60
+        while Path(f"/proc/{worker}").exists() and "zombie" not in _state(worker):
+            assert time.monotonic() < deadline, f"worker {worker} outlived its killed run"
+            time.sleep(0.2)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if worker and Path(f"/proc/{worker}").exists():
+            os.kill(worker, signal.SIGKILL)  # the failure's orphan: not left to the next tests
+        servers.down(settings)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text().split("State:")[1].split("\n")[0].lower()
+    except (OSError, IndexError):
+        return "zombie"
 
 
 @pytest.mark.integration
