@@ -363,12 +363,8 @@ def run_settings(tmp_path: Path, worker_id: str, **extra: float) -> Settings:
     )
 
 
-@pytest.mark.integration
-def test_run_polls_feeds_in_the_background(tmp_path: Path, site: Site) -> None:
-    """`wiredesk run` with a feeds.yml: an item is indexed, then one added later is indexed too."""
-    site.add("/rss.xml", make_item("r1"))
-    settings = run_settings(tmp_path, "test-run-feeds", feed_tick_s=0.2)
-    save_feeds(settings.feeds_path, [FeedConfig(url=f"{site.url}/rss.xml", interval_s=1)])
+def start_run(tmp_path: Path, settings: Settings) -> tuple[subprocess.Popen[bytes], Path]:
+    """`wiredesk run` in its own process with `settings`, no seeds; its output in run.log."""
     log = tmp_path / "run.log"
     env = {**os.environ, **settings_env(settings)}
     args = ["run", "--seeds", str(tmp_path / "no-seeds"), "--inbox", str(tmp_path / "inbox")]
@@ -376,6 +372,16 @@ def test_run_polls_feeds_in_the_background(tmp_path: Path, site: Site) -> None:
         proc = subprocess.Popen(
             [sys.executable, "-m", "wiredesk.connectors.cli", *args], cwd=ROOT, env=env, stdout=fh, stderr=fh
         )
+    return proc, log
+
+
+@pytest.mark.integration
+def test_run_polls_feeds_in_the_background(tmp_path: Path, site: Site) -> None:
+    """`wiredesk run` with a feeds.yml: an item is indexed, then one added later is indexed too."""
+    site.add("/rss.xml", make_item("r1"))
+    settings = run_settings(tmp_path, "test-run-feeds", feed_tick_s=0.2)
+    save_feeds(settings.feeds_path, [FeedConfig(url=f"{site.url}/rss.xml", interval_s=1)])
+    proc, log = start_run(tmp_path, settings)
     try:
         guid_id = {n: article_id_for(guid=f"urn:site:r{n}", url=None, source=None, title=None, text="") for n in "12"}
         wait_doc(settings, guid_id["1"], proc, log)
@@ -406,13 +412,7 @@ def test_a_killed_run_takes_its_worker_with_it(tmp_path: Path) -> None:
     from wiredesk.connectors import servers
 
     settings = run_settings(tmp_path, "test-run-killed")
-    log = tmp_path / "run.log"
-    env = {**os.environ, **settings_env(settings)}
-    args = ["run", "--seeds", str(tmp_path / "no-seeds"), "--inbox", str(tmp_path / "inbox")]
-    with log.open("wb") as fh:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "wiredesk.connectors.cli", *args], cwd=ROOT, env=env, stdout=fh, stderr=fh
-        )
+    proc, log = start_run(tmp_path, settings)
     worker = 0
     try:
         deadline = time.monotonic() + TIMEOUT_S
