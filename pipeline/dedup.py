@@ -565,7 +565,7 @@ class Deduplicator:
             names=_u32({sim.hash32(n) for n in sim.names(full)}, c.max_names),
             numbers=_u32({sim.hash32(n) for n in sim.numbers(full)}, c.max_numbers),
             lead=_u32({sim.hash32(w) for w in sim.lead_words(text, c.lead_words)}, c.lead_words),
-            body=np.array(sorted({sim.hash32(w) for w in sim.lead_words(text, c.body_words)}), dtype=np.uint32),
+            body=_u32({sim.hash32(w) for w in sim.lead_words(text, c.body_words)}),
             head=_u32({sim.hash32(w) for w in sim.head_words(article.title, text, c.head_words)}, c.head_words),
             title=_u32({sim.hash32(w) for w in sim.head_words(article.title, "", c.head_words)}, c.head_words),
             explainer=sim.is_explainer(article.title),

@@ -34,6 +34,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from dedup_eval import CACHE, HELDOUT, LABELS, Tracker, UnionFind, cleaned, day_of, stream  # noqa: E402
+from rewrite_features import folds  # noqa: E402
+from rewrite_features import logreg as newton_logreg  # noqa: E402
 
 from wiredesk.connectors.corpus import load_news_articles  # noqa: E402
 from wiredesk.pipeline import rewrite_model as rm  # noqa: E402
@@ -96,18 +98,9 @@ def matrix(rows: list[dict[str, Any]], features: tuple[str, ...]) -> np.ndarray:
     return np.array([[rm.TRANSFORMS[n](r["ev"]) for n in features] for r in rows], dtype=float)
 
 
-def logreg(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float]:
-    """L2-regularised logistic regression by Newton's method on standardised x (intercept not penalised)."""
-    xb = np.hstack([np.ones((x.shape[0], 1)), x])
-    w = np.zeros(xb.shape[1])
-    reg = np.eye(xb.shape[1]) * L2
-    reg[0, 0] = 0.0
-    for _ in range(100):
-        p = 1 / (1 + np.exp(-(xb @ w)))
-        step = np.linalg.solve((xb.T * (p * (1 - p))) @ xb + reg, xb.T @ (p - y) + reg @ w)
-        w -= step
-        if np.abs(step).max() < 1e-9:
-            break
+def logreg(x: np.ndarray, y: np.ndarray, l2: float = L2) -> tuple[np.ndarray, float]:
+    """Weights and intercept of rewrite_features.logreg (Newton's method, standardised x, intercept unpenalised)."""
+    w = newton_logreg(x, y, l2)
     return w[1:], float(w[0])
 
 
@@ -120,18 +113,14 @@ def groups(rows: list[dict[str, Any]]) -> list[int]:
     return [ids.setdefault(sets.root(r["a"]), len(ids)) for r in rows]
 
 
-def cross_validated_logits(x: np.ndarray, y: np.ndarray, g: list[int]) -> np.ndarray:
+def cross_validated_logits(x: np.ndarray, y: np.ndarray, g: list[int], l2: float = L2) -> np.ndarray:
     out = np.zeros(len(y))
     for shuffle in range(SHUFFLES):
-        rng = np.random.default_rng(shuffle)
-        uniq = np.array(sorted(set(g)))
-        rng.shuffle(uniq)
-        fold = {gid: i % K for i, gid in enumerate(uniq.tolist())}
-        f = np.array([fold[gid] for gid in g])
+        f = np.array(folds(g, K, shuffle))
         for k in range(K):
             tr, te = f != k, f == k
             mu, sd = x[tr].mean(0), x[tr].std(0) + 1e-9
-            w, b = logreg((x[tr] - mu) / sd, y[tr])
+            w, b = logreg((x[tr] - mu) / sd, y[tr], l2)
             out[te] += (((x[te] - mu) / sd) @ w + b) / SHUFFLES
     return out
 

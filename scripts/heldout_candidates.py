@@ -35,24 +35,24 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from dedup_eval import CACHE, LABELS, day_of  # noqa: E402
+from tfidf_baseline import tokens  # noqa: E402
 
 from wiredesk.connectors.corpus import NewsArticle, load_news_articles  # noqa: E402
 from wiredesk.pipeline import encoder as enc  # noqa: E402
-from wiredesk.pipeline import similarity as sim  # noqa: E402
 
-LABELS = ROOT / "tests" / "data" / "story_labels.json"
-CACHE = ROOT / ".wiredesk" / "cache"
 # Shares of the sample per stratum (the strata are far from equal in size: most pool pairs sit in the weakest).
 STRATA = {"tfidf_hi": 0.2, "tfidf_mid": 0.25, "tfidf_lo_vec": 0.2, "vec_only": 0.15, "next_day": 0.2}
 
 
 def day(a: NewsArticle) -> date:
-    y, m, d = (int(x) for x in a.published.split()[0].split("/"))
-    return date(y, m, d)
+    return day_of(a).date()
 
 
 def tfidf(arts: list[NewsArticle]) -> np.ndarray:
-    docs = [Counter(w for w in sim.words(f"{a.title}\n{a.text}") if len(w) > 2 and not w.isdigit()) for a in arts]
+    docs = [Counter(tokens(a)) for a in arts]
     df: Counter[str] = Counter()
     for d in docs:
         df.update(d.keys())

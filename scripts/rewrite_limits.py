@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT / "scripts"))
 
 import fit_rewrite as fr  # noqa: E402
 from dedup_eval import CACHE, HELDOUT  # noqa: E402
+from rewrite_features import auc  # noqa: E402
 
 from wiredesk.connectors.corpus import load_news_articles  # noqa: E402
 from wiredesk.pipeline import encoder as enc  # noqa: E402
@@ -123,13 +124,6 @@ def sentence_evidence(va: np.ndarray, vb: np.ndarray) -> dict[str, float]:
     }
 
 
-def auc(z: np.ndarray, y: np.ndarray) -> float:
-    ranks = np.empty(len(z))
-    ranks[np.argsort(z)] = np.arange(len(z))
-    n1 = y.sum()
-    return float((ranks[y == 1].sum() - n1 * (n1 - 1) / 2) / (n1 * (len(y) - n1)))
-
-
 def recall_at(z: np.ndarray, y: np.ndarray, precision: float) -> float:
     return fr.prf(z >= fr.threshold_for(z, y, precision), y)["R"]
 
@@ -138,9 +132,9 @@ def labels(rows: list[dict[str, Any]]) -> np.ndarray:
     return np.array([r["label"] == "same" for r in rows], dtype=float)
 
 
-def fit(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+def fit(x: np.ndarray, y: np.ndarray, l2: float = fr.L2) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     mu, sd = x.mean(0), x.std(0) + 1e-9
-    w, b = fr.logreg((x - mu) / sd, y)
+    w, b = fr.logreg((x - mu) / sd, y, l2)
     return mu, sd, w, b
 
 
@@ -174,13 +168,18 @@ def learning_curve(train: list[dict[str, Any]], held: list[dict[str, Any]]) -> l
 
 
 def judge(
-    name: str, x: np.ndarray, xh: np.ndarray, train: list[dict[str, Any]], held: list[dict[str, Any]]
+    name: str,
+    x: np.ndarray,
+    xh: np.ndarray,
+    train: list[dict[str, Any]],
+    held: list[dict[str, Any]],
+    l2: float = fr.L2,
 ) -> dict[str, Any]:
     """Cross-validated figures on the training labels; the held-out pairs at the CV threshold, reported only."""
     y, yh = labels(train), labels(held)
-    z = fr.cross_validated_logits(x, y, fr.groups(train))
+    z = fr.cross_validated_logits(x, y, fr.groups(train), l2)
     thr = fr.threshold_for(z, y, OPERATING_PRECISION)
-    mu, sd, w, b = fit(x, y)
+    mu, sd, w, b = fit(x, y, l2)
     zh = ((xh - mu) / sd) @ w + b
     row = {
         "inputs": name,
@@ -230,9 +229,8 @@ def main() -> None:
 
             return np.hstack([fr.matrix(rs, fr.FEATURES), np.array([mean(r["a"]) * mean(r["b"]) for r in rs])])
 
-        l2, fr.L2 = fr.L2, VECTOR_L2
-        rows.append(judge("+ learned vector similarity (384 products)", product(train), product(held), train, held))
-        fr.L2 = l2
+        name = "+ learned vector similarity (384 products)"
+        rows.append(judge(name, product(train), product(held), train, held, VECTOR_L2))
     result["more_evidence"] = rows
     result["seconds"] = round(time.perf_counter() - started, 1)
     args.out.parent.mkdir(parents=True, exist_ok=True)
